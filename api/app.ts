@@ -1,0 +1,43 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { installErrorHandler } from './error-handler';
+import { authPlugin } from './plugins/auth';
+import { clientRoutes } from './routes/clients';
+import { healthRoutes } from './routes/health';
+import { ticketRoutes } from './routes/tickets';
+import { userRoutes } from './routes/users';
+import { errorResponse } from './schemas/common';
+import type { ApiDeps } from './types';
+
+export const DOCS_PREFIX = '/docs';
+
+/**
+ * Builds the HTTP API: external plugins (OpenAPI), then app plugins (auth), then routes.
+ * Tests call this too and talk to it with app.inject().
+ */
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
+    bodyLimit: 2 * 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  });
+  installErrorHandler(app);
+  app.addSchema(errorResponse);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'mspflow API', version: '0.1.0', description: 'Tickets, clients and workflows of mspflow' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(authPlugin, { prisma: deps.prisma, docsPrefix: DOCS_PREFIX });
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
+
+  await app.register(async (scope) => healthRoutes(scope, deps));
+  await app.register(async (scope) => clientRoutes(scope, deps));
+  await app.register(async (scope) => userRoutes(scope, deps));
+  await app.register(async (scope) => ticketRoutes(scope, deps));
+  return app;
+}

@@ -1,0 +1,14 @@
+/** Every test runs against real servers started once per run by tests/support/global-setup.ts. */
+module.exports = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/tests'],
+  testMatch: ['**/*.test.ts'],
+  globalSetup: '<rootDir>/tests/support/global-setup.ts',
+  globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
+  testTimeout: 120000,
+  transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
+  // Jest on Node 20 cannot require() ES modules; these dependencies ship only ESM, so Jest
+  // compiles them to CommonJS (plain Node and tsx load them natively).
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie)/)'],
+};

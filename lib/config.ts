@@ -1,0 +1,167 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { UserError } from './errors';
+
+/**
+ * The one place that reads process.env. Every key is documented here; `npm run config:doc`
+ * prints the table that the README carries, and a test keeps the two in step.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+export const configKeys = {
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level.'),
+  LOG_FORMAT: z
+    .enum(['auto', 'json', 'pretty'])
+    .default('auto')
+    .describe('`auto`: pretty on a terminal, JSON otherwise.'),
+  DATA_DIR: z
+    .string()
+    .default('./data')
+    .describe('Where the embedded PostgreSQL and Temporal dev server keep their data.'),
+  CACHE_DIR: z
+    .string()
+    .default(path.join(os.homedir(), '.cache', 'mspflow'))
+    .describe('Cache outside the repository for downloaded tools (the Temporal CLI).'),
+  API_HOST: z.string().default('127.0.0.1').describe('Interface the HTTP API listens on.'),
+  API_PORT: port.default(3000).describe('Port of the HTTP API (OpenAPI docs at /docs).'),
+  RUN_API: bool.default(true).describe('Run the HTTP API in this process.'),
+  RUN_WORKER: bool.default(true).describe('Run the Temporal worker in this process.'),
+  DATABASE_URL: optionalString
+    .refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'must start with postgresql://')
+    .describe(
+    'PostgreSQL URL. Unset: mspflow starts an embedded PostgreSQL under DATA_DIR.',
+  ),
+  SHADOW_DATABASE_URL: optionalString.describe(
+    'Disposable database that `npm run db:migration` replays migrations into (it is wiped). Unset: a temporary one is created.',
+  ),
+  EMBEDDED_PG_PORT: port.default(5433).describe('Port of the embedded PostgreSQL (loopback only).'),
+  MIGRATE_ON_START: bool.default(true).describe('Apply pending database migrations at start-up.'),
+  TEMPORAL_ADDRESS: optionalString.describe(
+    'host:port of a Temporal frontend. Unset: mspflow starts `temporal server start-dev` with its data under DATA_DIR.',
+  ),
+  TEMPORAL_NAMESPACE: z.string().default('default').describe('Temporal namespace.'),
+  TEMPORAL_TASK_QUEUE: z.string().default('mspflow').describe('Task queue of the mspflow worker.'),
+  TEMPORAL_API_KEY: optionalString.describe('API key for Temporal Cloud or a secured server (implies TLS).'),
+  TEMPORAL_TLS: bool.default(false).describe('Connect to Temporal over TLS.'),
+  TEMPORAL_TLS_CA_PATH: optionalString.describe('PEM file of the CA that signed the Temporal server certificate.'),
+  TEMPORAL_TLS_CERT_PATH: optionalString.describe('PEM client certificate for mTLS (with TEMPORAL_TLS_KEY_PATH).'),
+  TEMPORAL_TLS_KEY_PATH: optionalString.describe('PEM client key for mTLS (with TEMPORAL_TLS_CERT_PATH).'),
+  TEMPORAL_TLS_SERVER_NAME: optionalString.describe('Override of the TLS server name checked on the Temporal certificate.'),
+  TEMPORAL_DEV_PORT: port.default(7233).describe('Frontend port of the embedded Temporal dev server.'),
+  TEMPORAL_UI_PORT: port.default(8233).describe('Web UI port of the embedded Temporal dev server.'),
+  TEMPORAL_CLI_PATH: optionalString.describe('Use this Temporal CLI binary instead of finding or installing one.'),
+  OUTBOX_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .default(1000)
+    .describe('How often the outbox dispatcher looks for effects (workflow starts) not yet done.'),
+  CRASH_AT: z
+    .enum(['none', 'before-ticket-commit', 'after-ticket-commit'])
+    .default('none')
+    .describe('Testing only: kill this process with SIGKILL at the named point, to prove recovery.'),
+} as const;
+
+const schema = z
+  .object(configKeys)
+  .superRefine((c, ctx) => {
+    if (Boolean(c.TEMPORAL_TLS_CERT_PATH) !== Boolean(c.TEMPORAL_TLS_KEY_PATH)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TEMPORAL_TLS_CERT_PATH'],
+        message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together',
+      });
+    }
+    if (!c.RUN_API && !c.RUN_WORKER) {
+      ctx.addIssue({ code: 'custom', path: ['RUN_API'], message: 'RUN_API and RUN_WORKER cannot both be false' });
+    }
+  });
+
+export interface Config {
+  log: { level: string; format: 'auto' | 'json' | 'pretty' };
+  dataDir: string;
+  cacheDir: string;
+  api: { enabled: boolean; host: string; port: number };
+  worker: { enabled: boolean };
+  database: { url: string | undefined; shadowUrl: string | undefined; embeddedPort: number; migrateOnStart: boolean };
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    apiKey: string | undefined;
+    tls:
+      | false
+      | { caPath?: string; certPath?: string; keyPath?: string; serverName?: string };
+    dev: { port: number; uiPort: number; cliPath: string | undefined };
+  };
+  outboxPollMs: number;
+  crashAt: 'none' | 'before-ticket-commit' | 'after-ticket-commit';
+}
+
+export class ConfigError extends UserError {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Validates the environment; throws ConfigError listing every bad key at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const key of Object.keys(configKeys)) raw[key] = env[key] === '' ? undefined : env[key];
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message} (got ${JSON.stringify(raw[String(i.path[0])])})`),
+    );
+  }
+  const c = parsed.data;
+  const tlsWanted = c.TEMPORAL_TLS || Boolean(c.TEMPORAL_API_KEY) || Boolean(c.TEMPORAL_TLS_CERT_PATH);
+  return {
+    log: { level: c.LOG_LEVEL, format: c.LOG_FORMAT },
+    dataDir: path.resolve(c.DATA_DIR),
+    cacheDir: path.resolve(c.CACHE_DIR),
+    api: { enabled: c.RUN_API, host: c.API_HOST, port: c.API_PORT },
+    worker: { enabled: c.RUN_WORKER },
+    database: { url: c.DATABASE_URL, shadowUrl: c.SHADOW_DATABASE_URL, embeddedPort: c.EMBEDDED_PG_PORT, migrateOnStart: c.MIGRATE_ON_START },
+    temporal: {
+      address: c.TEMPORAL_ADDRESS,
+      namespace: c.TEMPORAL_NAMESPACE,
+      taskQueue: c.TEMPORAL_TASK_QUEUE,
+      apiKey: c.TEMPORAL_API_KEY,
+      tls: tlsWanted
+        ? {
+            caPath: c.TEMPORAL_TLS_CA_PATH,
+            certPath: c.TEMPORAL_TLS_CERT_PATH,
+            keyPath: c.TEMPORAL_TLS_KEY_PATH,
+            serverName: c.TEMPORAL_TLS_SERVER_NAME,
+          }
+        : false,
+      dev: { port: c.TEMPORAL_DEV_PORT, uiPort: c.TEMPORAL_UI_PORT, cliPath: c.TEMPORAL_CLI_PATH },
+    },
+    outboxPollMs: c.OUTBOX_POLL_MS,
+    crashAt: c.CRASH_AT,
+  };
+}
+
+/** Markdown table of every key, its default and meaning (for the README). */
+export function configTable(): string {
+  const rows = Object.entries(configKeys).map(([key, s]) => {
+    const def = (s as z.ZodType).safeParse(undefined);
+    const shown = def.success && def.data !== undefined ? `\`${String(def.data)}\`` : '(unset)';
+    const dflt = key === 'CACHE_DIR' ? '`~/.cache/mspflow`' : shown;
+    return `| \`${key}\` | ${dflt} | ${(s as z.ZodType).description ?? ''} |`;
+  });
+  return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
+}

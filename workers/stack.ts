@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Client, Connection } from '@temporalio/client';
+import { buildApp } from '../api/app';
+import type { Config } from '../lib/config';
+import { startEmbeddedPostgres } from '../lib/db/embedded-postgres';
+import { createPrisma, type PrismaClient } from '../lib/db/prisma';
+import { applyMigrations } from '../lib/db/schema-engine';
+import { OperationalError } from '../lib/errors';
+import type { Logger } from '../lib/logger';
+import { ensureTemporalCli } from '../lib/temporal/cli-binary';
+import { connectTemporal } from '../lib/temporal/connection';
+import { startTemporalDevServer } from '../lib/temporal/dev-server';
+import { searchAttributeTypes } from '../workflows/definitions';
+import { OutboxDispatcher } from './outbox-dispatcher';
+import { startTemporalWorker, type WorkerHandle } from './temporal-worker';
+
+export const MIGRATIONS_DIR = path.join(__dirname, '..', 'prisma', 'migrations');
+export const SCHEMA_PATH = path.join(__dirname, '..', 'prisma', 'schema.prisma');
+
+export interface RunningStack {
+  config: Config;
+  prisma: PrismaClient;
+  temporal: { client: Client; connection: Connection; address: string };
+  databaseUrl: string;
+  api?: FastifyInstance;
+  apiUrl?: string;
+  worker?: WorkerHandle;
+  dispatcher: OutboxDispatcher;
+  uiUrl: string | null;
+  /** Stops everything in reverse order of start; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings up every part mspflow needs, each from configuration or, when unset, an embedded
+ * default: Temporal (dev server), PostgreSQL (embedded), migrations, worker, outbox, API.
+ * Whatever started is stopped again if a later part fails.
+ */
+export async function startStack(config: Config, log: Logger): Promise<RunningStack> {
+  const stoppers: Array<{ name: string; stop: () => Promise<unknown> }> = [];
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const s of stoppers.reverse()) {
+        try {
+          log.debug(`stopping ${s.name}`);
+          await s.stop();
+          log.debug(`stopped ${s.name}`);
+        } catch (err) {
+          log.warn({ err }, `failed to stop ${s.name}`);
+        }
+      }
+    })());
+
+  try {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+
+    // Temporal server
+    let address = config.temporal.address;
+    let uiUrl: string | null = null;
+    if (!address) {
+      const cli = await ensureTemporalCli({
+        cacheDir: config.cacheDir,
+        explicitPath: config.temporal.dev.cliPath,
+        log,
+        onProgress: progressLogger(log),
+      });
+      log.info({ path: cli.path, source: cli.source }, `Temporal CLI ${cli.version}`);
+      const dev = await startTemporalDevServer({
+        cliPath: cli.path,
+        dbFile: path.join(config.dataDir, 'temporal.sqlite'),
+        port: config.temporal.dev.port,
+        uiPort: config.temporal.dev.uiPort,
+        namespace: config.temporal.namespace,
+        searchAttributes: searchAttributeTypes,
+        log,
+      });
+      stoppers.push({ name: 'Temporal dev server', stop: () => dev.stop() });
+      address = dev.address;
+      uiUrl = dev.uiUrl;
+    }
+
+    // PostgreSQL
+    let databaseUrl = config.database.url;
+    if (!databaseUrl) {
+      const pg = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.database.embeddedPort, log });
+      stoppers.push({ name: 'embedded PostgreSQL', stop: () => pg.stop() });
+      databaseUrl = pg.url;
+    }
+    const prisma = createPrisma(databaseUrl);
+    stoppers.push({ name: 'database pool', stop: () => prisma.$disconnect() });
+    try {
+      await prisma.$queryRaw`SELECT 1`;
+    } catch (err) {
+      throw new OperationalError(
+        `PostgreSQL is unreachable: ${(err as Error).message}. Check DATABASE_URL, or unset it to use the embedded PostgreSQL.`,
+        'postgresql',
+        { cause: err },
+      );
+    }
+    if (config.database.migrateOnStart) {
+      const { applied } = await applyMigrations({ databaseUrl, migrationsDir: MIGRATIONS_DIR, schemaPath: SCHEMA_PATH, log: (m) => log.debug(m) });
+      log.info({ applied }, applied.length ? `applied ${applied.length} migration(s)` : 'database schema up to date');
+    }
+
+    // Temporal client, worker, outbox
+    const { client, connection } = await connectTemporal(config, address);
+    stoppers.push({ name: 'Temporal client', stop: () => connection.close() });
+    let worker: WorkerHandle | undefined;
+    if (config.worker.enabled) {
+      worker = await startTemporalWorker({ config, address, prisma, log });
+      stoppers.push({ name: 'Temporal worker', stop: () => worker!.shutdown() });
+      log.info({ taskQueue: config.temporal.taskQueue }, 'Temporal worker running');
+    }
+    const dispatcher = new OutboxDispatcher(
+      { prisma, temporal: client, taskQueue: config.temporal.taskQueue, log: log.child({ component: 'outbox' }) },
+      config.outboxPollMs,
+    );
+    dispatcher.start();
+    stoppers.push({ name: 'outbox dispatcher', stop: () => dispatcher.stop() });
+
+    // HTTP API
+    let api: FastifyInstance | undefined;
+    let apiUrl: string | undefined;
+    if (config.api.enabled) {
+      api = await buildApp({
+        config,
+        log,
+        prisma,
+        temporal: { client, address },
+        dispatcher,
+        localWorkerRunning: worker ? () => worker!.worker.getState() === 'RUNNING' : undefined,
+      });
+      try {
+        await api.listen({ host: config.api.host, port: config.api.port });
+      } catch (err) {
+        throw new OperationalError(
+          `The API cannot listen on ${config.api.host}:${config.api.port}: ${(err as Error).message}. Set API_PORT (or API_HOST).`,
+          'api',
+          { cause: err },
+        );
+      }
+      stoppers.push({ name: 'HTTP API', stop: () => api!.close() });
+      const addr = api.server.address();
+      apiUrl = `http://${config.api.host === '0.0.0.0' ? 'localhost' : config.api.host}:${typeof addr === 'object' && addr ? addr.port : config.api.port}`;
+    }
+
+    return { config, prisma, temporal: { client, connection, address }, databaseUrl, api, apiUrl, worker, dispatcher, uiUrl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function progressLogger(log: Logger) {
+  let lastLogged = 0;
+  return (p: { route: string; step: string; bytes?: number; totalBytes?: number }) => {
+    const now = Date.now();
+    if (p.bytes !== undefined && now - lastLogged < 1000) return;
+    lastLogged = now;
+    const amount = p.bytes !== undefined ? ` ${(p.bytes / 1e6).toFixed(1)}${p.totalBytes ? `/${(p.totalBytes / 1e6).toFixed(1)}` : ''} MB` : '';
+    log.info(`Temporal CLI: ${p.route}: ${p.step}${amount}`);
+  };
+}
