@@ -1,5 +1,6 @@
 import { searchAttributes, workflowIds } from '../../workflows/definitions';
 import { ticketStateQuery } from '../../workflows/definitions';
+import { startTicketWorkflow } from '../../lib/temporal/workflow-starts';
 import { createTestContext, type TestContext } from '../support/context';
 import { eventually } from '../support/eventually';
 
@@ -34,6 +35,8 @@ describe('POST /tickets end to end (real Temporal, real PostgreSQL)', () => {
     const created = res.json();
     expect(created.number).toBe(`T-${created.id}`);
     expect(created.workflow.id).toBe(workflowIds.ticket(created.id));
+    // The API tried the start before answering: the workflow already exists.
+    expect(['started', 'running']).toContain(created.workflow.state);
 
     // The workflow's first activity records itself in PostgreSQL; GET shows it.
     const shown = await eventually(async () => {
@@ -103,6 +106,33 @@ describe('POST /tickets end to end (real Temporal, real PostgreSQL)', () => {
     expect(unknownClient.statusCode).toBe(404);
     expect(await ctx.prisma.ticket.count()).toBe(before);
     expect(await ctx.prisma.outboxEntry.count({ where: { dispatchedAt: null } })).toBe(0);
+  });
+
+  it('refuses to treat another ticket\'s workflow of the same id as this ticket\'s', async () => {
+    // Simulates a database recreated against an old namespace: ticket-<id> already belongs to
+    // another client. The outbox must keep the entry pending and say why, not mark it done.
+    const other = await ctx.prisma.client.create({ data: { code: 'diverged', name: 'Diverged Co' } });
+    const next = (await ctx.prisma.$queryRaw<Array<{ id: bigint }>>`SELECT last_value + 1 AS id FROM "Ticket_id_seq"`)[0].id;
+    const squatter = await startTicketWorkflow(ctx.temporal.client, ctx.taskQueue, {
+      ticketId: Number(next),
+      clientId: other.id,
+      clientName: 'Diverged Co',
+      subject: 'old ticket from another life',
+      priority: 'P4',
+    });
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/tickets',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { clientId, subject: 'New ticket, same number' },
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json().id).toBe(Number(next));
+    expect(res.json().workflow.state).toBe('queued');
+    const entry = await ctx.prisma.outboxEntry.findUniqueOrThrow({ where: { key: squatter.workflowId } });
+    expect(entry.dispatchedAt).toBeNull();
+    expect(entry.lastError).toMatch(/out of step/);
+    await ctx.temporal.client.workflow.getHandle(squatter.workflowId).terminate('test done');
   });
 
   it('hides tickets of clients outside a scoped user', async () => {
