@@ -11,8 +11,10 @@ import { START_TICKET_WORKFLOW, enqueueEffect } from '../../lib/outbox/outbox';
 
 export interface TicketDeps {
   prisma: PrismaClient;
-  /** Test-only fault injection, called inside the create transaction just before it commits. */
+  /** Test-only fault injection, inside the create transaction just before it commits. */
   beforeTicketCommit?: () => void;
+  /** Test-only fault injection, right after the commit, before anything else can run. */
+  afterTicketCommit?: () => void;
 }
 
 export interface CreateTicketInput {
@@ -104,6 +106,7 @@ export async function createTicket(deps: TicketDeps, actor: Actor, input: Create
       deps.beforeTicketCommit?.();
       return ticket.id;
     });
+    deps.afterTicketCommit?.();
     return { ticket: await visibleTicket(deps, actor, id), created: true };
   } catch (err) {
     // Two concurrent requests with the same key: the loser returns the winner's ticket.

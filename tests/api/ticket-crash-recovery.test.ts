@@ -54,7 +54,8 @@ describe('ticket creation survives the API process dying', () => {
     });
 
   it('killed after the commit: the restarted process starts exactly one workflow', async () => {
-    const crashing = await startApp({ CRASH_AT: 'after-ticket-commit' });
+    // Its background outbox poll must not get there first: one pass at start, then 10 minutes.
+    const crashing = await startApp({ CRASH_AT: 'after-ticket-commit', OUTBOX_POLL_MS: '600000' });
     await expect(post(crashing, 'Server room too hot')).rejects.toThrow(); // connection dies with the process
     expect((await app!.exited).signal).toBe('SIGKILL');
 

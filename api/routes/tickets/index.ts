@@ -28,13 +28,15 @@ export async function ticketRoutes(app: FastifyInstance, deps: ApiDeps) {
     '/tickets',
     { schema: createTicketSchema, config: { access: [...staff] } },
     async (request, reply) => {
-      const beforeTicketCommit = () => crashIfAsked(deps.config, 'before-ticket-commit');
-      const { ticket, created } = await createTicket({ prisma: deps.prisma, beforeTicketCommit }, request.actor, {
+      const faults = {
+        beforeTicketCommit: () => crashIfAsked(deps.config, 'before-ticket-commit'),
+        afterTicketCommit: () => crashIfAsked(deps.config, 'after-ticket-commit'),
+      };
+      const { ticket, created } = await createTicket({ prisma: deps.prisma, ...faults }, request.actor, {
         ...request.body,
         source: 'API',
         requestKey: request.headers['idempotency-key'] ? `api:${request.headers['idempotency-key']}` : undefined,
       });
-      crashIfAsked(deps.config, 'after-ticket-commit');
       // Happy path: start the workflow now. If Temporal is down the outbox retries later;
       // the ticket is committed either way, so the caller still gets 201.
       const started = await deps.dispatcher.dispatchKey(ticket.workflowId!).catch(() => false);
