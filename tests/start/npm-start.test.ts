@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { actorForToken } from '../../lib/auth/users';
+import { createPrisma } from '../../lib/db/prisma';
 import { harness, createTestDatabase } from '../support/context';
 import { spawnApp, waitUntilUp } from '../support/app-process';
 import { freePort } from '../support/free-port';
@@ -99,7 +102,6 @@ describe('npm run admin:create', () => {
   it('creates an admin whose printed token works, and refuses a duplicate', async () => {
     const db = await createTestDatabase();
     try {
-      const { spawnSync } = await import('node:child_process');
       const run = () =>
         spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'create-admin.ts'), '--email', 'Boss@MSP.example', '--name', 'Boss'], {
           cwd: repoRoot,
@@ -110,8 +112,6 @@ describe('npm run admin:create', () => {
       expect(first.status).toBe(0);
       const token = first.stdout.trim().split('\n').pop()!;
       expect(token).toMatch(/^mspf_/);
-      const { createPrisma } = await import('../../lib/db/prisma');
-      const { actorForToken } = await import('../../lib/auth/users');
       const prisma = createPrisma(db.url);
       try {
         expect(await actorForToken(prisma, token)).toMatchObject({ kind: 'user', role: 'ADMIN', clientIds: 'all' });
