@@ -61,6 +61,30 @@ export function alwaysOpenCalendar(timezone = 'UTC'): BusinessCalendar {
 export const alwaysOpen: BusinessCalendar = alwaysOpenCalendar('UTC');
 
 // ---------------------------------------------------------------------------------------------
+// Intl formatters: validating a zone and reading its wall clock both need one.
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** One formatter per zone: building them is the slow part of Intl. The cache is deterministic. */
+function formatterFor(timezone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timezone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timezone, formatter);
+  }
+  return formatter;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Validation
 
 const TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
@@ -90,7 +114,7 @@ export function parseLocalDate(value: unknown): number | null {
 export function isValidTimeZone(timezone: unknown): timezone is string {
   if (typeof timezone !== 'string' || timezone === '') return false;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    formatterFor(timezone); // Intl throws a RangeError for a zone it does not know
     return true;
   } catch {
     return false;
@@ -172,27 +196,6 @@ export function assertValidCalendar(input: unknown): asserts input is BusinessCa
 //
 // "Wall ms" below is a local date and time written as if it were UTC: Date.UTC(y, m, d, h, min).
 // A zone's UTC offset at an instant is wall ms minus epoch ms.
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** One formatter per zone: building them is the slow part of Intl. The cache is deterministic. */
-function formatterFor(timezone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timezone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timezone, formatter);
-  }
-  return formatter;
-}
 
 /** The local wall clock reading of an instant, as wall ms (whole seconds: Intl has no ms). */
 function wallMsAt(timezone: string, epochMs: number): number {

@@ -243,7 +243,10 @@ class CountedTimeline {
     );
   }
 
+  /** Costs one walk of the calendar up to `at` (a few ms per year), then a binary search. */
   elapsedMsAt(at: number): number {
+    const problem = instantProblem('at', at);
+    if (problem) throw new SlaInputError([problem]);
     if (at <= this.startAt) return 0;
     this.walkTo(at);
     const i = this.lastRangeStartingBefore(at);
