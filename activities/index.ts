@@ -1,15 +1,40 @@
+import type { Config } from '../lib/config';
 import type { PrismaClient } from '../lib/db/prisma';
+import type { Logger } from '../lib/logger';
 import { withFailureMapping } from '../lib/temporal-failure';
+import { createSmtpSender } from './mail/smtp-sender';
+import { createChannelAdapters } from './notify/channels';
+import { notify, type NotifyDeps } from './notify/notification-service';
+import { createNotifyActivities } from './notify/notify-activities';
+import { createSlaActivities } from './sla/sla-activities';
 import { createTicketActivities } from './tickets/ticket-activities';
 
 export interface ActivityDeps {
   prisma: PrismaClient;
+  log: Logger;
+  /** Notification channel adapters by channel (see createNotificationAdapters). */
+  channels: NotifyDeps['adapters'];
+}
+
+/** Channel adapters from configuration: webhooks always, email when an SMTP server is configured. */
+export function createNotificationAdapters(config: Config): { channels: NotifyDeps['adapters']; close(): void } {
+  const smtp = config.mail.smtp ? createSmtpSender({ ...config.mail.smtp, from: config.mail.from }) : undefined;
+  const channels = createChannelAdapters({
+    allowPrivateTargets: config.notify.allowPrivateTargets,
+    email: smtp
+      ? { sendMail: (mail) => smtp.send({ ...mail, to: mail.to.split(/,\s*/) }), messageIdDomain: config.mail.domain }
+      : undefined,
+  });
+  return { channels, close: () => smtp?.close() };
 }
 
 /** Every activity the worker registers, built from its dependencies (no globals). */
 export function createActivities(deps: ActivityDeps) {
+  const notifyDeps: NotifyDeps = { prisma: deps.prisma, adapters: deps.channels, log: deps.log.child({ component: 'notify' }) };
   return withFailureMapping({
     ...createTicketActivities(deps),
+    ...createSlaActivities({ prisma: deps.prisma, notify: (input) => notify(notifyDeps, input) }),
+    ...createNotifyActivities(notifyDeps),
   });
 }
 

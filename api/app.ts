@@ -6,6 +6,7 @@ import { authPlugin } from './plugins/auth';
 import { clientRoutes } from './routes/clients';
 import { healthRoutes } from './routes/health';
 import { ticketRoutes } from './routes/tickets';
+import { ticketLifecycleRoutes } from './routes/tickets/lifecycle';
 import { userRoutes } from './routes/users';
 import { errorResponse } from './schemas/common';
 import type { ApiDeps } from './types';
@@ -38,6 +39,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => healthRoutes(scope, deps));
   await app.register(async (scope) => clientRoutes(scope, deps));
   await app.register(async (scope) => userRoutes(scope, deps));
-  await app.register(async (scope) => ticketRoutes(scope, deps));
+  await app.register(async (scope) => {
+    await ticketRoutes(scope, deps);
+    await ticketLifecycleRoutes(scope, deps);
+  });
   return app;
 }

@@ -62,6 +62,19 @@ export const configKeys = {
   TEMPORAL_DEV_PORT: port.default(7233).describe('Frontend port of the embedded Temporal dev server.'),
   TEMPORAL_UI_PORT: port.default(8233).describe('Web UI port of the embedded Temporal dev server.'),
   TEMPORAL_CLI_PATH: optionalString.describe('Use this Temporal CLI binary instead of finding or installing one.'),
+  SMTP_HOST: optionalString.describe('Outgoing mail server. Unset: no email notifications (webhook channels still work).'),
+  SMTP_PORT: port.default(587).describe('Outgoing mail server port.'),
+  SMTP_SECURE: bool.default(false).describe('Implicit TLS to the mail server (port 465); otherwise STARTTLS when offered.'),
+  SMTP_USER: optionalString.describe('Mail server login, if it requires one.'),
+  SMTP_PASSWORD: optionalString.describe('Mail server password (with SMTP_USER).'),
+  MAIL_FROM: z.string().default('mspflow <support@mspflow.local>').describe('From address of the mail mspflow sends.'),
+  MAIL_DOMAIN: z
+    .string()
+    .default('mspflow.local')
+    .describe('Domain of the Message-IDs mspflow generates (normally the MSP\'s mail domain).'),
+  NOTIFY_ALLOW_PRIVATE_TARGETS: bool
+    .default(false)
+    .describe('Let webhook notifications go to loopback/private addresses (single-host setups, tests). Off: SSRF guard.'),
   OUTBOX_POLL_MS: z.coerce
     .number()
     .int()
@@ -83,6 +96,9 @@ const schema = z
         path: ['TEMPORAL_TLS_CERT_PATH'],
         message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together',
       });
+    }
+    if (c.SMTP_PASSWORD && !c.SMTP_USER) {
+      ctx.addIssue({ code: 'custom', path: ['SMTP_PASSWORD'], message: 'SMTP_PASSWORD needs SMTP_USER' });
     }
     if (!c.RUN_API && !c.RUN_WORKER) {
       ctx.addIssue({ code: 'custom', path: ['RUN_API'], message: 'RUN_API and RUN_WORKER cannot both be false' });
@@ -106,6 +122,12 @@ export interface Config {
       | { caPath?: string; certPath?: string; keyPath?: string; serverName?: string };
     dev: { port: number; uiPort: number; cliPath: string | undefined };
   };
+  mail: {
+    smtp: { host: string; port: number; secure: boolean; auth?: { user: string; pass: string } } | undefined;
+    from: string;
+    domain: string;
+  };
+  notify: { allowPrivateTargets: boolean };
   outboxPollMs: number;
   crashAt: 'none' | 'before-ticket-commit' | 'after-ticket-commit';
 }
@@ -150,6 +172,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : false,
       dev: { port: c.TEMPORAL_DEV_PORT, uiPort: c.TEMPORAL_UI_PORT, cliPath: c.TEMPORAL_CLI_PATH },
     },
+    mail: {
+      smtp: c.SMTP_HOST
+        ? {
+            host: c.SMTP_HOST,
+            port: c.SMTP_PORT,
+            secure: c.SMTP_SECURE,
+            auth: c.SMTP_USER ? { user: c.SMTP_USER, pass: c.SMTP_PASSWORD ?? '' } : undefined,
+          }
+        : undefined,
+      from: c.MAIL_FROM,
+      domain: c.MAIL_DOMAIN,
+    },
+    notify: { allowPrivateTargets: c.NOTIFY_ALLOW_PRIVATE_TARGETS },
     outboxPollMs: c.OUTBOX_POLL_MS,
     crashAt: c.CRASH_AT,
   };

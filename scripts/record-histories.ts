@@ -11,7 +11,8 @@ import globalSetup from '../tests/support/global-setup';
 import globalTeardown from '../tests/support/global-teardown';
 import { createTestContext } from '../tests/support/context';
 import { eventually } from '../tests/support/eventually';
-import { ticketClosedSignal } from '../workflows/definitions';
+import { seedSlaContract } from '../tests/support/sla-fixtures';
+import { changePriorityUpdate, changeStatusUpdate, clientRepliedSignal } from '../workflows/definitions';
 
 const outDir = path.join(__dirname, '..', 'tests', 'histories');
 
@@ -20,6 +21,7 @@ async function main() {
   const ctx = await createTestContext({ worker: true });
   try {
     const client = await ctx.prisma.client.create({ data: { code: 'history', name: 'History Co' } });
+    await seedSlaContract(ctx.prisma, client.id);
     const { token } = await ctx.userWithToken('TECHNICIAN');
     const res = await ctx.app.inject({
       method: 'POST',
@@ -33,8 +35,13 @@ async function main() {
       const t = await ctx.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } });
       if (!t.workflowStartedAt) throw new Error('not yet');
     });
-    await handle.signal(ticketClosedSignal, { reason: 'resolved by the recorder' });
-    await handle.result();
+    // A representative life: acknowledged, waiting on the client, client reply, priority change.
+    await handle.executeUpdate(changeStatusUpdate, { args: [{ to: 'ACKNOWLEDGED', by: 'recorder' }] });
+    await handle.executeUpdate(changeStatusUpdate, { args: [{ to: 'WAITING_ON_CLIENT', by: 'recorder' }] });
+    await handle.signal(clientRepliedSignal, { at: Date.now() });
+    await handle.executeUpdate(changePriorityUpdate, { args: [{ priority: 'P2', by: 'recorder' }] });
+    await handle.executeUpdate(changeStatusUpdate, { args: [{ to: 'RESOLVED', by: 'recorder' }] });
+    await handle.terminate('recorded');
     const history = await handle.fetchHistory();
     const file = path.join(outDir, 'ticket-workflow.json');
     fs.writeFileSync(file, historyToJSON(history));

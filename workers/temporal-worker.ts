@@ -1,5 +1,5 @@
 import { NativeConnection, Worker, Runtime, makeTelemetryFilterString, type WorkflowBundleOption } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, createNotificationAdapters } from '../activities';
 import type { Config } from '../lib/config';
 import type { PrismaClient } from '../lib/db/prisma';
 import type { Logger } from '../lib/logger';
@@ -28,14 +28,18 @@ export async function startTemporalWorker(opts: {
   workflowBundle?: WorkflowBundleOption;
 }): Promise<WorkerHandle> {
   const connection = await NativeConnection.connect(connectionOptions(opts.config, opts.address));
+  const notifications = createNotificationAdapters(opts.config);
   const worker = await Worker.create({
     connection,
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
-    activities: createActivities({ prisma: opts.prisma }),
+    activities: createActivities({ prisma: opts.prisma, log: opts.log, channels: notifications.channels }),
   });
-  const done = worker.run().finally(() => connection.close().catch(() => undefined));
+  const done = worker.run().finally(() => {
+    notifications.close();
+    return connection.close().catch(() => undefined);
+  });
   done.catch((err) => opts.log.error({ err }, 'Temporal worker stopped with an error'));
   return {
     worker,

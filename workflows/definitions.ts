@@ -4,7 +4,7 @@
  * is spelled once.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export const searchAttributes = {
   ClientId: defineSearchAttributeKey('ClientId', SearchAttributeType.KEYWORD),
@@ -38,7 +38,11 @@ export const workflowIds = {
 
 export const ticketNumber = (ticketId: number) => `T-${ticketId}`;
 
-// ---------------------------------------------------------------- ticket workflow
+// ---------------------------------------------------------------- ticket (incident) workflow
+
+export type TicketStatus = 'NEW' | 'ACKNOWLEDGED' | 'IN_PROGRESS' | 'WAITING_ON_CLIENT' | 'RESOLVED' | 'CLOSED';
+export type TicketPriority = 'P1' | 'P2' | 'P3' | 'P4';
+export type SlaStatusValue = 'none' | 'ok' | 'warning' | 'breached' | 'paused' | 'met';
 
 export type TicketWorkflowInput = {
   ticketId: number;
@@ -46,13 +50,86 @@ export type TicketWorkflowInput = {
   clientName: string;
   subject: string;
   priority: string;
+  /** Epoch ms the ticket was created: the SLA clocks start here, not when the workflow starts. */
+  createdAt?: number;
 };
 
+export interface SlaTimelineEntry {
+  at: number;
+  type:
+    | 'started'
+    | 'first-response'
+    | 'paused'
+    | 'resumed'
+    | 'warned'
+    | 'breached'
+    | 'escalated'
+    | 'recomputed'
+    | 'status'
+    | 'priority'
+    | 'assigned'
+    | 'auto-closed';
+  clock?: 'firstResponse' | 'resolution';
+  fraction?: number;
+  level?: string;
+  reason?: string;
+  detail?: string;
+}
+
+export interface SlaClockView {
+  targetMinutes: number;
+  deadlineAt: number | null;
+  elapsedMinutes: number;
+  remainingMinutes: number;
+  met: boolean;
+}
+
+export interface TicketView {
+  ticketId: number;
+  status: TicketStatus;
+  priority: TicketPriority;
+  assigneeId: string | null;
+  sla: {
+    status: SlaStatusValue;
+    policy: string | null;
+    paused: boolean;
+    firstResponse: SlaClockView | null;
+    resolution: SlaClockView | null;
+    nextMilestone: { key: string; at: number } | null;
+  };
+}
+
+/** @deprecated kept so the first recorded histories still replay; use TicketView. */
 export interface TicketWorkflowState {
   ticketId: number;
   phase: 'starting' | 'open' | 'closed';
   recordedInDatabase: boolean;
 }
 
-export const ticketStateQuery = defineQuery<TicketWorkflowState>('ticketState');
-export const ticketClosedSignal = defineSignal<[{ reason: string }]>('ticketClosed');
+export interface ChangeStatusRequest {
+  to: TicketStatus;
+  /** Who asks: a user id, or "system:<component>". */
+  by: string;
+  reason?: string;
+}
+export interface ChangePriorityRequest {
+  priority: TicketPriority;
+  by: string;
+  reason?: string;
+}
+export interface AssignRequest {
+  assigneeId: string | null;
+  by: string;
+}
+
+export const ticketViewQuery = defineQuery<TicketView>('ticketView');
+export const slaTimelineQuery = defineQuery<SlaTimelineEntry[]>('slaTimeline');
+export const changeStatusUpdate = defineUpdate<TicketView, [ChangeStatusRequest]>('changeStatus');
+export const changePriorityUpdate = defineUpdate<TicketView, [ChangePriorityRequest]>('changePriority');
+export const assignUpdate = defineUpdate<TicketView, [AssignRequest]>('assign');
+/** The client wrote (email intake): resumes a paused clock, reopens a resolved ticket. */
+export const clientRepliedSignal = defineSignal<[{ at: number; reference?: string }]>('clientReplied');
+/** A technician answered publicly: that is the first response if none happened yet. */
+export const technicianRepliedSignal = defineSignal<[{ at: number; by: string }]>('technicianReplied');
+/** The client's contract, SLA policy or calendar changed: reload it and recompute deadlines. */
+export const slaPolicyChangedSignal = defineSignal<[{ reason: string }]>('slaPolicyChanged');

@@ -1,36 +1,221 @@
-import { condition, proxyActivities, setHandler, setCurrentDetails } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SlaActivities } from '../activities/sla/sla-activities';
 import type { TicketActivities } from '../activities/tickets/ticket-activities';
 import {
-  ticketClosedSignal,
+  assignUpdate,
+  changePriorityUpdate,
+  changeStatusUpdate,
+  clientRepliedSignal,
+  searchAttributes,
+  slaPolicyChangedSignal,
+  slaTimelineQuery,
+  technicianRepliedSignal,
   ticketNumber,
-  ticketStateQuery,
+  ticketViewQuery,
+  type SlaTimelineEntry,
+  type TicketPriority,
+  type TicketStatus,
   type TicketWorkflowInput,
-  type TicketWorkflowState,
 } from './definitions';
+import { transitionError } from './incident/lifecycle';
+import { IncidentState, type CarriedIncident } from './incident/incident-state';
 
-const { recordTicketWorkflowStarted, recordTicketWorkflowClosed } = proxyActivities<TicketActivities>({
+const { recordTicketWorkflowStarted, persistTicketChange } = proxyActivities<TicketActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
+const { loadSlaPolicy, sendSlaNotification } = proxyActivities<SlaActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes', maximumAttempts: 20 },
+});
 
-/** One per ticket, id `ticket-<id>`: the ticket's durable life (the SLA lifecycle grows here). */
-export async function ticketWorkflow(input: TicketWorkflowInput): Promise<TicketWorkflowState> {
-  const state: TicketWorkflowState = { ticketId: input.ticketId, phase: 'starting', recordedInDatabase: false };
-  let closeReason: string | undefined;
-  setHandler(ticketStateQuery, () => state);
-  setHandler(ticketClosedSignal, ({ reason }) => {
-    closeReason = reason;
+const PRIORITIES: readonly TicketPriority[] = ['P1', 'P2', 'P3', 'P4'];
+
+/**
+ * One per ticket, id `ticket-<id>`: the incident's life and its SLA clocks. The decisions live
+ * in IncidentState (pure); this function only wires Temporal: handlers, timers, activities,
+ * search attributes and the Temporal UI's current details.
+ */
+export async function ticketWorkflow(input: TicketWorkflowInput, carried?: CarriedIncident): Promise<TicketStatus> {
+  const incident = carried ? IncidentState.restore(carried) : IncidentState.start(input, Date.now());
+  let wake = false;
+  // Persisting is chained so database writes happen in decision order even when updates overlap.
+  let persisted: Promise<unknown> = Promise.resolve();
+  const persist = (work: () => Promise<unknown>) => {
+    persisted = persisted.then(work);
+    return persisted;
+  };
+
+  const refresh = () => {
+    const view = incident.view(Date.now());
+    upsertSearchAttributes([
+      { key: searchAttributes.SlaStatus, value: view.sla.status },
+      { key: searchAttributes.Priority, value: view.priority },
+      { key: searchAttributes.Assignee, value: view.assigneeId ?? 'unassigned' },
+    ]);
+    setCurrentDetails(incident.describe(Date.now()));
+    wake = true;
+  };
+
+  const saveEvents = (entries: SlaTimelineEntry[], change: Parameters<TicketActivities['persistTicketChange']>[0]['change']) => {
+    if (entries.length === 0) return persisted;
+    const events = entries.map((entry) => ({
+      type: `sla.${entry.type}`,
+      dedupeKey: `${workflowInfo().workflowId}:${incident.eventSeq(entry)}`,
+      at: entry.at,
+      data: { ...entry },
+    }));
+    return persist(() => persistTicketChange({ ticketId: input.ticketId, change, events }));
+  };
+
+  setHandler(ticketViewQuery, () => incident.view(Date.now()));
+  setHandler(slaTimelineQuery, () => incident.timeline);
+
+  setHandler(
+    changeStatusUpdate,
+    async (req) => {
+      const { entries, change } = incident.changeStatus(req.to, Date.now(), req.by, req.reason);
+      refresh();
+      await saveEvents(entries, change);
+      return incident.view(Date.now());
+    },
+    {
+      validator: (req) => {
+        const error = transitionError(incident.status, req.to);
+        if (error) throw ApplicationFailure.nonRetryable(error, 'InvalidTransition');
+        if (req.to === 'IN_PROGRESS' && incident.status === 'CLOSED' && !incident.canReopen(Date.now())) {
+          throw ApplicationFailure.nonRetryable('the reopen window of this closed ticket has passed; open a new ticket', 'InvalidTransition');
+        }
+      },
+    },
+  );
+
+  setHandler(
+    changePriorityUpdate,
+    async (req) => {
+      const { entries, change } = incident.changePriority(req.priority, Date.now(), req.by, req.reason);
+      refresh();
+      await saveEvents(entries, change);
+      if (req.priority === 'P1') await notifyNewP1();
+      return incident.view(Date.now());
+    },
+    {
+      validator: (req) => {
+        if (!PRIORITIES.includes(req.priority)) throw ApplicationFailure.nonRetryable(`unknown priority "${req.priority}"`, 'InvalidRequest');
+        if (req.priority === incident.priority) throw ApplicationFailure.nonRetryable(`the ticket is already ${req.priority}`, 'InvalidRequest');
+        if (incident.status === 'CLOSED') throw ApplicationFailure.nonRetryable('a closed ticket cannot change priority', 'InvalidTransition');
+      },
+    },
+  );
+
+  setHandler(
+    assignUpdate,
+    async (req) => {
+      const { entries, change } = incident.assign(req.assigneeId, Date.now(), req.by);
+      refresh();
+      await saveEvents(entries, change);
+      return incident.view(Date.now());
+    },
+    {
+      validator: (req) => {
+        if (req.assigneeId === incident.assigneeId) throw ApplicationFailure.nonRetryable('the ticket already has this assignee', 'InvalidRequest');
+        if (incident.status === 'CLOSED') throw ApplicationFailure.nonRetryable('a closed ticket cannot be reassigned', 'InvalidTransition');
+      },
+    },
+  );
+
+  setHandler(clientRepliedSignal, ({ at }) => {
+    const result = incident.clientReplied(Math.max(at, incident.createdAt), Date.now());
+    if (!result) return;
+    refresh();
+    void saveEvents(result.entries, result.change);
   });
 
-  setCurrentDetails(`Recording ${ticketNumber(input.ticketId)} as tracked in the database`);
-  await recordTicketWorkflowStarted({ ticketId: input.ticketId });
-  state.recordedInDatabase = true;
-  state.phase = 'open';
+  setHandler(technicianRepliedSignal, ({ at, by }) => {
+    const result = incident.technicianReplied(at, by);
+    if (!result) return;
+    refresh();
+    void saveEvents(result.entries, result.change);
+  });
 
-  setCurrentDetails(`Open: waiting for the ticket to be closed`);
-  await condition(() => closeReason !== undefined);
-  await recordTicketWorkflowClosed({ ticketId: input.ticketId, reason: closeReason! });
-  state.phase = 'closed';
-  setCurrentDetails(`Closed: ${closeReason}`);
-  return state;
+  let policyReload = false;
+  setHandler(slaPolicyChangedSignal, () => {
+    policyReload = true;
+    wake = true;
+  });
+
+  async function notifyNewP1() {
+    await sendSlaNotification({
+      clientId: input.clientId,
+      ticketId: input.ticketId,
+      event: 'ticket.new-p1',
+      dedupeKey: `${workflowInfo().workflowId}:new-p1`,
+      message: {
+        title: `New P1: ${ticketNumber(input.ticketId)} ${input.subject}`,
+        text: `${input.clientName} opened a P1 ticket: ${input.subject}`,
+        severity: 'critical',
+        ticket: { id: input.ticketId, number: ticketNumber(input.ticketId), subject: input.subject },
+      },
+    });
+  }
+
+  if (!carried) {
+    setCurrentDetails(`Recording ${ticketNumber(input.ticketId)} and loading its SLA policy`);
+    await recordTicketWorkflowStarted({ ticketId: input.ticketId });
+    incident.setPolicy(await loadSlaPolicy({ ticketId: input.ticketId }), Date.now(), 'initial policy');
+    await saveEvents(incident.timeline.slice(), {});
+    if (incident.priority === 'P1') await notifyNewP1();
+  }
+  refresh();
+
+  for (;;) {
+    if (policyReload) {
+      policyReload = false;
+      const entries = incident.setPolicy(await loadSlaPolicy({ ticketId: input.ticketId }), Date.now(), 'policy or calendar changed');
+      refresh();
+      await saveEvents(entries, {});
+    }
+
+    for (const due of incident.takeDueMilestones(Date.now())) {
+      refresh();
+      await saveEvents([due.entry], {});
+      await sendSlaNotification({
+        clientId: input.clientId,
+        ticketId: input.ticketId,
+        event: due.event,
+        dedupeKey: `${workflowInfo().workflowId}:${due.milestone.key}`,
+        message: due.message(input),
+      });
+    }
+
+    const auto = incident.autoCloseDue(Date.now());
+    if (auto) {
+      refresh();
+      await saveEvents(auto.entries, auto.change);
+    }
+
+    if (incident.finished(Date.now())) break;
+
+    if (workflowInfo().continueAsNewSuggested) {
+      await persisted;
+      await continueAsNew<typeof ticketWorkflow>(input, incident.carry());
+    }
+
+    const next = incident.nextWakeAt();
+    wake = false;
+    await condition(() => wake, next === null ? undefined : Math.max(1, next - Date.now()));
+  }
+
+  await persisted;
+  setCurrentDetails(`Closed; the reopen window has ended`);
+  return incident.status;
 }

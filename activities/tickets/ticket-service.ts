@@ -182,3 +182,45 @@ export async function markWorkflowStarted(deps: TicketDeps, ticketId: number): P
     });
   });
 }
+
+export interface TicketChange {
+  status?: 'NEW' | 'ACKNOWLEDGED' | 'IN_PROGRESS' | 'WAITING_ON_CLIENT' | 'RESOLVED' | 'CLOSED';
+  priority?: 'P1' | 'P2' | 'P3' | 'P4';
+  assigneeId?: string | null;
+  firstResponseAt?: number;
+  resolvedAt?: number | null;
+  closedAt?: number | null;
+}
+
+/**
+ * Writes a change the ticket's workflow decided, with its history events, once: the events'
+ * dedupeKeys make a retried or replayed activity a no-op (the change is applied only together
+ * with the first write of its events).
+ */
+export async function applyTicketChange(
+  deps: TicketDeps,
+  ticketId: number,
+  change: TicketChange,
+  events: Array<{ type: string; dedupeKey: string; data?: Prisma.InputJsonValue; at?: number }>,
+): Promise<{ applied: boolean }> {
+  return deps.prisma.$transaction(async (tx) => {
+    const inserted = await tx.ticketEvent.createMany({
+      data: events.map((e) => ({ ticketId, type: e.type, dedupeKey: e.dedupeKey, data: e.data ?? {}, at: e.at ? new Date(e.at) : undefined })),
+      skipDuplicates: true,
+    });
+    if (inserted.count === 0 || Object.keys(change).length === 0) return { applied: inserted.count > 0 };
+    const toDate = (ms: number | null | undefined) => (ms === undefined ? undefined : ms === null ? null : new Date(ms));
+    await tx.ticket.update({
+      where: { id: ticketId },
+      data: {
+        status: change.status,
+        priority: change.priority,
+        assigneeId: change.assigneeId,
+        firstResponseAt: toDate(change.firstResponseAt),
+        resolvedAt: toDate(change.resolvedAt),
+        closedAt: toDate(change.closedAt),
+      },
+    });
+    return { applied: true };
+  });
+}

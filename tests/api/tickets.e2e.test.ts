@@ -1,5 +1,5 @@
 import { searchAttributes, workflowIds } from '../../workflows/definitions';
-import { ticketStateQuery } from '../../workflows/definitions';
+import { ticketViewQuery } from '../../workflows/definitions';
 import { startTicketWorkflow } from '../../lib/temporal/workflow-starts';
 import { createTestContext, type TestContext } from '../support/context';
 import { eventually } from '../support/eventually';
@@ -55,7 +55,7 @@ describe('POST /tickets end to end (real Temporal, real PostgreSQL)', () => {
     expect(description.typedSearchAttributes.get(searchAttributes.ClientId)).toBe(clientId);
     expect(description.typedSearchAttributes.get(searchAttributes.Priority)).toBe('P2');
     expect(await description.staticSummary()).toContain('Printer on fire');
-    expect(await handle.query(ticketStateQuery)).toMatchObject({ phase: 'open', recordedInDatabase: true });
+    expect(await handle.query(ticketViewQuery)).toMatchObject({ status: 'NEW', priority: 'P2', sla: { status: 'none' } });
 
     // Findable the way an admin finds it in the Temporal UI: by search attributes.
     const found = await eventually(async () => {

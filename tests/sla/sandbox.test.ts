@@ -28,7 +28,7 @@ describe('SLA clock inside Temporal workflows', () => {
   });
 
   it('gives the same answers in the workflow sandbox as in Node', async () => {
-    const harness = JSON.parse(fs.readFileSync(harnessFile, 'utf8')) as HarnessInfo;
+    const harness = JSON.parse(fs.readFileSync(harnessFile(), 'utf8')) as HarnessInfo;
     const namespace = loadConfig({ ...process.env, TEMPORAL_ADDRESS: harness.temporalAddress }).temporal.namespace;
     try {
       Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });

@@ -15,7 +15,7 @@ import type { Client, Connection } from '@temporalio/client';
 import { harnessFile, type HarnessInfo } from './paths';
 
 export function harness(): HarnessInfo {
-  return JSON.parse(fs.readFileSync(harnessFile, 'utf8')) as HarnessInfo;
+  return JSON.parse(fs.readFileSync(harnessFile(), 'utf8')) as HarnessInfo;
 }
 
 function withDatabase(url: string, database: string): string {
@@ -93,6 +93,7 @@ export async function createTestContext(opts: { worker?: boolean; env?: Record<s
       TEMPORAL_TASK_QUEUE: taskQueue,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       LOG_FORMAT: 'json',
+      NOTIFY_ALLOW_PRIVATE_TARGETS: 'true',
       ...opts.env,
     });
     const log = createLogger(config, 'test');

@@ -15,7 +15,7 @@ import { searchAttributeTypes } from '../../workflows/definitions';
 import { workflowsPath } from '../../workers/temporal-worker';
 import { MIGRATIONS_DIR, SCHEMA_PATH } from '../../workers/stack';
 import { freePort } from './free-port';
-import { harnessFile, runDir, type HarnessInfo } from './paths';
+import { newRunDir, publishHarness, type HarnessInfo } from './paths';
 
 /**
  * Starts the real servers once per test run: a Temporal dev server and an embedded PostgreSQL,
@@ -26,8 +26,7 @@ export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   const config = loadConfig();
   const log = createLogger({ log: { level: 'warn', format: 'json' } }, 'test-harness');
-  fs.rmSync(runDir, { recursive: true, force: true });
-  fs.mkdirSync(runDir, { recursive: true });
+  const runDir = newRunDir();
   const stops: Array<() => Promise<unknown>> = [];
   (globalThis as { __harnessStops?: typeof stops }).__harnessStops = stops;
 
@@ -83,8 +82,10 @@ export default async function globalSetup(): Promise<void> {
   const workflowBundlePath = path.join(runDir, 'workflow-bundle.js');
   fs.writeFileSync(workflowBundlePath, bundle.code);
 
-  const info: HarnessInfo = { temporalAddress, adminDatabaseUrl, templateDatabase, workflowBundlePath, temporalCliPath };
+  const info: HarnessInfo = { temporalAddress, adminDatabaseUrl, templateDatabase, workflowBundlePath, temporalCliPath, runDir };
+  const harnessFile = path.join(runDir, 'harness.json');
   fs.writeFileSync(harnessFile, JSON.stringify(info, null, 2));
+  publishHarness(harnessFile);
   console.log(`\ntest harness ready in ${Date.now() - started} ms (Temporal ${temporalAddress})`);
 }
 
