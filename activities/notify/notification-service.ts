@@ -114,7 +114,11 @@ export async function notify(deps: NotifyDeps, input: NotifyInput): Promise<Noti
     log.debug({ clientId: input.clientId }, 'no notification route for this event');
     return { dedupeKey: input.dedupeKey, event: input.event, routes: [] };
   }
-  const outcomes = await Promise.all(routes.map((route) => deliverToRoute(deps, log, route, input)));
+  // Every route runs to its end before notify returns or throws, even if one hits a database error.
+  const settled = await Promise.allSettled(routes.map((route) => deliverToRoute(deps, log, route, input)));
+  const broken = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (broken) throw broken.reason;
+  const outcomes = settled.map((s) => (s as PromiseFulfilledResult<RouteOutcome>).value);
   const failed = outcomes.filter((o): o is Extract<RouteOutcome, { outcome: 'failed' }> => o.outcome === 'failed');
   if (failed.length > 0) {
     const summary = failed.map((f) => `route ${f.routeId} (${f.channel} ${f.target}): ${f.error}`).join('; ');

@@ -101,6 +101,7 @@ export async function createTicket(deps: TicketDeps, actor: Actor, input: Create
         clientName: client.name,
         subject,
         priority: ticket.priority,
+        createdAt: ticket.createdAt.getTime(),
       };
       await enqueueEffect(tx, { kind: START_TICKET_WORKFLOW, key: workflowId, payload: workflowInput });
       deps.beforeTicketCommit?.();

@@ -205,7 +205,8 @@ export class IncidentState {
     return due.map((m) => {
       this.s.sla.fired.push(m.key);
       const type = m.kind === 'warning' ? 'warned' : m.kind === 'breach' ? 'breached' : 'escalated';
-      const entry = this.log({ at: m.at, type, clock: m.clock, fraction: m.fraction, level: m.level });
+      // `at` is when the milestone was reached by the SLA clock; `detail` records when it fired.
+      const entry = this.log({ at: m.at, type, clock: m.clock, fraction: m.fraction, level: m.level, detail: `fired at ${new Date(now).toISOString()}` });
       const event = m.kind === 'warning' ? 'sla.warning' : m.kind === 'breach' ? 'sla.breach' : `escalation.${m.level}`;
       return {
         milestone: m,
