@@ -5,6 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { OperationalError } from '../errors';
+import { pidAlive } from '../processes';
 
 /**
  * The embedded PostgreSQL that `npm start` and the tests use when DATABASE_URL is unset.
@@ -74,15 +75,6 @@ function portIsFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The postmaster running on this cluster right now, if any (pid and port from postmaster.pid). */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
+import { pidAlive, removeDeadStagingDirs } from '../processes';
 
 /**
  * Finds or installs the pinned Temporal CLI (`temporal`), which is also the dev server
@@ -465,23 +466,6 @@ function findFile(dir: string, name: string): string | undefined {
     }
   }
   return undefined;
-}
-
-/** Staging dirs are named .staging-<pid>-*; those of dead processes are leftovers of killed installs. */
-function removeDeadStagingDirs(dir: string): void {
-  for (const name of fs.readdirSync(dir)) {
-    const pid = Number(/^\.staging-(\d+)-/.exec(name)?.[1]);
-    if (pid && !pidAlive(pid)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function statOrUndefined(file: string): fs.Stats | undefined {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { freePort, pidAlive, removeDeadStagingDirs } from '../processes';
 
 /**
  * Finds or installs Temporal's time-skipping test server for
@@ -236,17 +237,6 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * An exclusive lock file holding our pid, so concurrent test processes run Maven once (two Maven
  * runs sharing ~/.m2 can also trip over each other). A holder that died leaves a pid that is no
@@ -281,23 +271,6 @@ function readOrEmpty(file: string): string {
     return fs.readFileSync(file, 'utf8');
   } catch {
     return ''; // written between our EEXIST and this read: retried on the next round
-  }
-}
-
-/** Staging dirs are named .staging-<pid>-*; those of dead processes are leftovers of killed installs. */
-function removeDeadStagingDirs(root: string): void {
-  for (const name of fs.readdirSync(root)) {
-    const pid = Number(/^\.staging-(\d+)-/.exec(name)?.[1]);
-    if (pid && !pidAlive(pid)) fs.rmSync(path.join(root, name), { recursive: true, force: true });
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
