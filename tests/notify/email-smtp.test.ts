@@ -1,0 +1,91 @@
+import { ImapFlow } from 'imapflow';
+import { simpleParser } from 'mailparser';
+import { createNotificationAdapters } from '../../activities';
+import { notify } from '../../activities/notify/notification-service';
+import { loadConfig } from '../../lib/config';
+import { createTestContext, type TestContext } from '../support/context';
+import { eventually } from '../support/eventually';
+import { startMailServers, type MailServers } from '../support/mail-servers';
+
+/**
+ * The email channel end to end: configuration (SMTP_HOST...) → adapters → notification service
+ * → a real Postfix → a real Dovecot mailbox, read back over IMAP.
+ */
+describe('email notifications through a real SMTP server', () => {
+  let ctx: TestContext;
+  let servers: MailServers;
+  let adapters: ReturnType<typeof createNotificationAdapters>;
+
+  beforeAll(async () => {
+    servers = await startMailServers();
+    ctx = await createTestContext();
+    const config = loadConfig({
+      SMTP_HOST: servers.smtp.host,
+      SMTP_PORT: String(servers.smtp.port),
+      MAIL_FROM: 'MSP Support <support@example.test>',
+      MAIL_DOMAIN: 'example.test',
+    });
+    adapters = createNotificationAdapters(config);
+  });
+  afterAll(async () => {
+    adapters?.close();
+    await ctx?.close();
+    await servers?.stop();
+  });
+
+  async function inbox(address: string) {
+    const { user, pass } = servers.users[address];
+    const client = new ImapFlow({ ...servers.imap, auth: { user, pass }, logger: false });
+    await client.connect();
+    try {
+      const lock = await client.getMailboxLock('INBOX');
+      try {
+        const out = [];
+        for await (const msg of client.fetch('1:*', { uid: true, source: true })) out.push(await simpleParser(msg.source!));
+        return out;
+      } finally {
+        lock.release();
+      }
+    } catch {
+      return []; // empty mailbox
+    } finally {
+      await client.logout();
+    }
+  }
+
+  it('sends one email per notification, however often it is asked', async () => {
+    const client = await ctx.prisma.client.create({ data: { code: 'mailco', name: 'Mail Co' } });
+    await ctx.prisma.notificationRoute.create({
+      data: { clientId: client.id, event: 'sla.breach', channel: 'EMAIL', target: 'tech@example.test' },
+    });
+    const deps = { prisma: ctx.prisma, adapters: adapters.channels, log: ctx.log };
+    const input = {
+      clientId: client.id,
+      event: 'sla.breach',
+      ticketId: 42,
+      dedupeKey: 'ticket-42:resolution:breach:100',
+      message: {
+        title: 'T-42 P2: resolution SLA breached',
+        text: 'Mail Co: VPN down (IN_PROGRESS). resolution SLA breached.',
+        severity: 'critical' as const,
+        ticket: { id: 42, number: 'T-42', subject: 'VPN down' },
+      },
+    };
+    const first = await notify(deps, input);
+    expect(first.routes.map((r) => r.outcome)).toEqual(['sent']);
+    const again = await notify(deps, input);
+    expect(again.routes.map((r) => r.outcome)).toEqual(['already-sent']);
+
+    const mails = await eventually(async () => {
+      const m = await inbox('tech@example.test');
+      expect(m).toHaveLength(1);
+      return m;
+    });
+    expect(mails[0].subject).toContain('T-42');
+    expect(mails[0].text).toContain('resolution SLA breached');
+    expect(mails[0].headers.get('auto-submitted')).toBe('auto-generated');
+    expect(mails[0].messageId).toMatch(/@example\.test>$/);
+    const row = await ctx.prisma.notificationDelivery.findFirstOrThrow({ where: { ticketId: 42 } });
+    expect(row).toMatchObject({ status: 'SENT', channel: 'EMAIL', attempts: 1 });
+  });
+});
