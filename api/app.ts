@@ -8,6 +8,8 @@ import { healthRoutes } from './routes/health';
 import { ticketRoutes } from './routes/tickets';
 import { ticketLifecycleRoutes } from './routes/tickets/lifecycle';
 import { userRoutes } from './routes/users';
+import { slaRoutes } from './routes/sla';
+import { notificationRouteRoutes } from './routes/notification-routes';
 import { errorResponse } from './schemas/common';
 import type { ApiDeps } from './types';
 
@@ -39,6 +41,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => healthRoutes(scope, deps));
   await app.register(async (scope) => clientRoutes(scope, deps));
   await app.register(async (scope) => userRoutes(scope, deps));
+  await app.register(async (scope) => slaRoutes(scope, deps));
+  await app.register(async (scope) => notificationRouteRoutes(scope, deps));
   await app.register(async (scope) => {
     await ticketRoutes(scope, deps);
     await ticketLifecycleRoutes(scope, deps);
