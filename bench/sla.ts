@@ -89,7 +89,10 @@ const USAGE = `usage: node --import tsx bench/sla.ts [options]
                      (default: the worker bundles it itself, as npm start does)
   --batch-timeout S  how long after the due window to wait for stragglers (default 300 + N/10)
   --sqlite-pragma P=V  passed to the dev server (repeatable), e.g. journal_mode=wal, synchronous=off
-                     (default: none, the dev server's own settings)`;
+                     (default: none, the dev server's own settings)
+  --dynamic-config K=V passed to the dev server as --dynamic-config-value (repeatable)
+  --worker-heap MB   the worker's V8 old-space limit (--max-old-space-size); the SDK derives its default
+                     workflow cache size from it (default: Node's own limit)`;
 
 interface Options {
   workflows: number;
@@ -100,6 +103,8 @@ interface Options {
   prebundle: boolean;
   batchTimeoutMs: number;
   sqlitePragmas: string[];
+  dynamicConfig: string[];
+  workerHeapMb: number | undefined;
 }
 
 function parseOptions(): Options {
@@ -113,6 +118,8 @@ function parseOptions(): Options {
       prebundle: { type: 'boolean' },
       'batch-timeout': { type: 'string' },
       'sqlite-pragma': { type: 'string', multiple: true },
+      'dynamic-config': { type: 'string', multiple: true },
+      'worker-heap': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -151,6 +158,14 @@ function parseOptions(): Options {
       }
       return p;
     }),
+    dynamicConfig: (values['dynamic-config'] ?? []).map((p) => {
+      if (!/^[A-Za-z0-9_.]+=.+$/.test(p)) {
+        console.error(`--dynamic-config must look like key=value (got ${p})\n${USAGE}`);
+        process.exit(2);
+      }
+      return p;
+    }),
+    workerHeapMb: values['worker-heap'] === undefined ? undefined : int('worker-heap', values['worker-heap'], 0, 256),
   };
 }
 
@@ -412,7 +427,8 @@ async function main(): Promise<void> {
   const n = opts.workflows;
   say(
     `SLA bench: ${n} workflows, start concurrency ${opts.concurrency}, due in ~${opts.dueInMs / 1000}s, ` +
-      `spread ${opts.spreadMs / 1000}s, notifications: ${opts.notify}, workflow bundle: ${opts.prebundle ? 'pre-built' : 'built by the worker'}`,
+      `spread ${opts.spreadMs / 1000}s, notifications: ${opts.notify}, workflow bundle: ${opts.prebundle ? 'pre-built' : 'built by the worker'}` +
+      (opts.workerHeapMb ? `, worker heap ${opts.workerHeapMb} MB` : ''),
   );
 
   // Our own servers only: ignore whatever Temporal/PostgreSQL the environment points at.
@@ -431,15 +447,17 @@ async function main(): Promise<void> {
   // 1. servers
   const cli = await ensureTemporalCli({ cacheDir: config.cacheDir, explicitPath: config.temporal.dev.cliPath, log });
   let cliPath = cli.path;
-  if (opts.sqlitePragmas.length) {
+  const serverArgs = [
+    ...opts.sqlitePragmas.flatMap((p) => ['--sqlite-pragma', p]),
+    ...opts.dynamicConfig.flatMap((p) => ['--dynamic-config-value', p]),
+  ];
+  if (serverArgs.length) {
     // startTemporalDevServer has no option for extra flags: a wrapper that execs the CLI (same pid) adds them.
-    cliPath = path.join(tmp, 'temporal-with-pragmas.sh');
+    cliPath = path.join(tmp, 'temporal-with-options.sh');
     const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
-    const extra = opts.sqlitePragmas.flatMap((p) => ['--sqlite-pragma', p]).map(quote).join(' ');
-    fs.writeFileSync(cliPath, `#!/bin/sh\nexec ${quote(cli.path)} "$@" ${extra}\n`, { mode: 0o755 });
-    say(`dev server SQLite pragmas: ${opts.sqlitePragmas.join(', ')}`);
+    fs.writeFileSync(cliPath, `#!/bin/sh\nexec ${quote(cli.path)} "$@" ${serverArgs.map(quote).join(' ')}\n`, { mode: 0o755 });
+    say(`dev server extra flags: ${serverArgs.join(' ')}`);
   }
-  const pgDataDir = path.join(tmp, 'pg');
   // Started side by side; each registers its clean-up as soon as it is up, and a failure of one
   // is only thrown once the other has settled, so that nothing is left running behind us.
   const servers = await Promise.allSettled([
@@ -497,7 +515,11 @@ async function main(): Promise<void> {
     fs.writeFileSync(bundlePath, bundle.code);
   }
   const workerStarting = spawnWorker(
-    env({ NOTIFY_ALLOW_PRIVATE_TARGETS: opts.notify === 'webhook' ? 'true' : 'false', ...(bundlePath ? { BENCH_WORKFLOW_BUNDLE: bundlePath } : {}) }),
+    env({
+      NOTIFY_ALLOW_PRIVATE_TARGETS: opts.notify === 'webhook' ? 'true' : 'false',
+      ...(bundlePath ? { BENCH_WORKFLOW_BUNDLE: bundlePath } : {}),
+      ...(opts.workerHeapMb ? { NODE_OPTIONS: `${baseEnv.NODE_OPTIONS ?? ''} --max-old-space-size=${opts.workerHeapMb}`.trim() } : {}),
+    }),
   );
   // Registered at once so that a failed start-up still kills a half-started worker.
   let workerRef: WorkerProcess | undefined;
