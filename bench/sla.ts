@@ -439,6 +439,7 @@ async function main(): Promise<void> {
   }
   const config: Config = loadConfig(baseEnv);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mspflow-bench-'));
+  const pgDataDir = path.join(tmp, 'pg');
   // As root, PostgreSQL runs as the `postgres` user, which must be able to reach its data dir.
   if (process.getuid?.() === 0) fs.chmodSync(tmp, 0o711);
   cleanups.push({ name: 'temporary directory', run: async () => fs.rmSync(tmp, { recursive: true, force: true }) });
