@@ -1,4 +1,5 @@
 import type { Config } from '../lib/config';
+import type { CrashHook } from '../lib/crash-points';
 import type { PrismaClient } from '../lib/db/prisma';
 import type { Logger } from '../lib/logger';
 import { withFailureMapping } from '../lib/temporal-failure';
@@ -14,6 +15,10 @@ export interface ActivityDeps {
   log: Logger;
   /** Notification channel adapters by channel (see createNotificationAdapters). */
   channels: NotifyDeps['adapters'];
+  /** How long a notification being sent counts as in flight (NOTIFY_LEASE_MS). */
+  notificationLeaseMs?: number;
+  /** Test-only fault injection (CRASH_AT). */
+  crash?: CrashHook;
 }
 
 /** Channel adapters from configuration: webhooks always, email when an SMTP server is configured. */
@@ -30,7 +35,13 @@ export function createNotificationAdapters(config: Config): { channels: NotifyDe
 
 /** Every activity the worker registers, built from its dependencies (no globals). */
 export function createActivities(deps: ActivityDeps) {
-  const notifyDeps: NotifyDeps = { prisma: deps.prisma, adapters: deps.channels, log: deps.log.child({ component: 'notify' }) };
+  const notifyDeps: NotifyDeps = {
+    prisma: deps.prisma,
+    adapters: deps.channels,
+    log: deps.log.child({ component: 'notify' }),
+    inFlightLeaseMs: deps.notificationLeaseMs,
+    crash: deps.crash,
+  };
   return withFailureMapping({
     ...createTicketActivities(deps),
     ...createSlaActivities({ prisma: deps.prisma, notify: (input) => notify(notifyDeps, input) }),

@@ -8,6 +8,16 @@ import { UserError } from './errors';
  * prints the table that the README carries, and a test keeps the two in step.
  */
 
+/** Testing only (CRASH_AT): where a process may be told to die like a power cut. */
+export const CRASH_POINTS = [
+  'none',
+  'before-ticket-commit',
+  'after-ticket-commit',
+  'before-notification-send',
+  'after-notification-recorded',
+] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -81,8 +91,16 @@ export const configKeys = {
     .min(50)
     .default(1000)
     .describe('How often the outbox dispatcher looks for effects (workflow starts) not yet done.'),
+  NOTIFY_LEASE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(120_000)
+    .describe(
+      'How long a notification being sent counts as in flight before another attempt may take it over. Must exceed the longest send (HTTP/SMTP timeouts).',
+    ),
   CRASH_AT: z
-    .enum(['none', 'before-ticket-commit', 'after-ticket-commit'])
+    .enum(CRASH_POINTS)
     .default('none')
     .describe('Testing only: kill this process with SIGKILL at the named point, to prove recovery.'),
 } as const;
@@ -127,9 +145,9 @@ export interface Config {
     from: string;
     domain: string;
   };
-  notify: { allowPrivateTargets: boolean };
+  notify: { allowPrivateTargets: boolean; leaseMs: number };
   outboxPollMs: number;
-  crashAt: 'none' | 'before-ticket-commit' | 'after-ticket-commit';
+  crashAt: CrashPoint;
 }
 
 export class ConfigError extends UserError {
@@ -184,7 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       from: c.MAIL_FROM,
       domain: c.MAIL_DOMAIN,
     },
-    notify: { allowPrivateTargets: c.NOTIFY_ALLOW_PRIVATE_TARGETS },
+    notify: { allowPrivateTargets: c.NOTIFY_ALLOW_PRIVATE_TARGETS, leaseMs: c.NOTIFY_LEASE_MS },
     outboxPollMs: c.OUTBOX_POLL_MS,
     crashAt: c.CRASH_AT,
   };

@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, Runtime, makeTelemetryFilterString, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createNotificationAdapters } from '../activities';
 import type { Config } from '../lib/config';
+import { crashHook } from '../lib/crash-points';
 import type { PrismaClient } from '../lib/db/prisma';
 import type { Logger } from '../lib/logger';
 import { connectionOptions } from '../lib/temporal/connection';
@@ -34,7 +35,13 @@ export async function startTemporalWorker(opts: {
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
-    activities: createActivities({ prisma: opts.prisma, log: opts.log, channels: notifications.channels }),
+    activities: createActivities({
+      prisma: opts.prisma,
+      log: opts.log,
+      channels: notifications.channels,
+      notificationLeaseMs: opts.config.notify.leaseMs,
+      crash: crashHook(opts.config),
+    }),
   });
   const done = worker.run().finally(() => {
     notifications.close();

@@ -3,6 +3,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import type { NotificationChannel } from '../../lib/db/prisma';
 import { OperationalError, UserError } from '../../lib/errors';
+import { ASSIGNEE_PLACEHOLDER } from './recipients';
 
 /**
  * Notification channels: one port (NotificationChannelAdapter), four adapters (Slack, Teams,
@@ -158,7 +159,8 @@ export function describeTarget(target: string): string {
   try {
     url = new URL(target);
   } catch {
-    return target.includes('@') && !target.includes('/') ? target : '[unparseable target]';
+    const emailList = (target.includes('@') || target.includes(ASSIGNEE_PLACEHOLDER)) && !target.includes('/');
+    return emailList ? target : '[unparseable target]';
   }
   if (url.protocol === 'mailto:') return url.pathname;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${url.protocol}…`;

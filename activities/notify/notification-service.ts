@@ -1,7 +1,9 @@
 import type { NotificationChannel, Prisma, PrismaClient } from '../../lib/db/prisma';
 import { OperationalError, UserError, ValidationError, errorKind } from '../../lib/errors';
+import type { CrashHook } from '../../lib/crash-points';
 import type { Logger } from '../../lib/logger';
 import { describeTarget, type NotificationChannelAdapter, type NotificationMessage } from './channels';
+import { resolveEmailTarget } from './recipients';
 
 /**
  * Notifications as business actions: which routes an event goes to, and sending it to each of
@@ -43,6 +45,8 @@ export interface NotifyDeps {
   /** How long a claimed delivery counts as in flight. Default 2 minutes. */
   inFlightLeaseMs?: number;
   now?: () => Date;
+  /** Test-only fault injection (CRASH_AT), to prove the ledger across a killed worker. */
+  crash?: CrashHook;
 }
 
 export interface NotifyInput {
@@ -146,6 +150,7 @@ async function deliverToRoute(deps: NotifyDeps, log: Logger, route: Notification
         channel: route.channel,
         target,
         event: input.event,
+        clientId: input.clientId ?? null,
         ticketId: input.ticketId ?? input.message.ticket?.id ?? null,
         payload,
       },
@@ -183,9 +188,14 @@ async function deliverToRoute(deps: NotifyDeps, log: Logger, route: Notification
   // 3. Send the message recorded in the ledger (the first call's), so the row says what went out.
   const message = (row.payload as unknown as { message: NotificationMessage }).message;
   const adapter = deps.adapters[route.channel];
+  const ticketId = input.ticketId ?? input.message.ticket?.id ?? null;
+  let sentTo = target;
+  deps.crash?.('before-notification-send');
   try {
     if (!adapter) throw new Error(`no adapter is configured for channel ${route.channel}`);
-    await adapter.send({ target: route.target, secret: route.secret, event: input.event, message, idempotencyKey });
+    const resolved = route.channel === 'EMAIL' ? await resolveEmailTarget(deps.prisma, route.target, ticketId) : route.target;
+    sentTo = describeTarget(resolved);
+    await adapter.send({ target: resolved, secret: route.secret, event: input.event, message, idempotencyKey });
   } catch (err) {
     const error = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
     const retryable = errorKind(err) !== 'user';
@@ -193,7 +203,7 @@ async function deliverToRoute(deps: NotifyDeps, log: Logger, route: Notification
     await deps.prisma.notificationDelivery
       .updateMany({
         where: { id: row.id, attempts: attempt, status: { not: 'SENT' } },
-        data: { status: 'FAILED', lastError: error, updatedAt: now() },
+        data: { status: 'FAILED', lastError: error, target: sentTo, updatedAt: now() },
       })
       .catch((dbErr: unknown) => rlog.error({ err: dbErr, deliveryId: row.id }, 'could not record a failed notification attempt'));
     rlog.warn({ deliveryId: row.id, attempt, retryable, error }, 'notification delivery failed');
@@ -204,10 +214,11 @@ async function deliverToRoute(deps: NotifyDeps, log: Logger, route: Notification
   await retrying(3, () =>
     deps.prisma.notificationDelivery.updateMany({
       where: { id: row.id, status: { not: 'SENT' } },
-      data: { status: 'SENT', sentAt: now(), lastError: null, updatedAt: now() },
+      data: { status: 'SENT', sentAt: now(), lastError: null, target: sentTo, updatedAt: now() },
     }),
   );
   rlog.info({ deliveryId: row.id, attempt }, 'notification sent');
+  deps.crash?.('after-notification-recorded');
   return { ...done, attempts: attempt, outcome: 'sent' };
 }
 

@@ -3,6 +3,7 @@ import { canAccessClient, type Actor } from '../../lib/access';
 import type { NotificationChannel, Prisma, PrismaClient } from '../../lib/db/prisma';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors';
 import { describeTarget, isPrivateAddress } from './channels';
+import { ASSIGNEE_PLACEHOLDER } from './recipients';
 
 /**
  * Notification routes as business actions: where each SLA event goes, per client (clientId
@@ -80,8 +81,13 @@ export function targetProblems(channel: NotificationChannel, target: string, all
   if (channel === 'EMAIL') {
     const addresses = target.split(',').map((a) => a.trim());
     if (addresses.length > MAX_RECIPIENTS) return [`target: at most ${MAX_RECIPIENTS} email addresses`];
-    const bad = addresses.filter((a) => !ADDRESS.test(a));
-    return bad.length ? [`target: an EMAIL route needs email addresses (comma-separated); not an address: ${bad.map((a) => JSON.stringify(a)).join(', ')}`] : [];
+    const bad = addresses.filter((a) => a !== ASSIGNEE_PLACEHOLDER && !ADDRESS.test(a));
+    return bad.length
+      ? [
+          `target: an EMAIL route needs email addresses (comma-separated) or ${ASSIGNEE_PLACEHOLDER} for the ticket's assignee; ` +
+            `not an address: ${bad.map((a) => JSON.stringify(a)).join(', ')}`,
+        ]
+      : [];
   }
   let url: URL;
   try {

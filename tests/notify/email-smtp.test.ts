@@ -88,4 +88,43 @@ describe('email notifications through a real SMTP server', () => {
     const row = await ctx.prisma.notificationDelivery.findFirstOrThrow({ where: { ticketId: 42 } });
     expect(row).toMatchObject({ status: 'SENT', channel: 'EMAIL', attempts: 1 });
   });
+
+  it('sends to the ticket assignee at the time of sending ({assignee}), and records why when there is none', async () => {
+    const client = await ctx.prisma.client.create({ data: { code: 'assignco', name: 'Assign Co' } });
+    await ctx.prisma.notificationRoute.create({
+      data: { clientId: client.id, event: 'escalation.L1', channel: 'EMAIL', target: '{assignee}' },
+    });
+    const tech = await ctx.prisma.user.create({ data: { email: 'client@client.test', name: 'On-site tech', role: 'TECHNICIAN' } });
+    const assigned = await ctx.prisma.ticket.create({
+      data: { clientId: client.id, subject: 'Printer jam', source: 'API', priority: 'P3', assigneeId: tech.id },
+    });
+    const unassigned = await ctx.prisma.ticket.create({ data: { clientId: client.id, subject: 'Scanner jam', source: 'API', priority: 'P3' } });
+    const deps = { prisma: ctx.prisma, adapters: adapters.channels, log: ctx.log };
+    const escalate = (ticketId: number) =>
+      notify(deps, {
+        clientId: client.id,
+        event: 'escalation.L1',
+        ticketId,
+        dedupeKey: `ticket-${ticketId}:escalation:L1`,
+        message: { title: `T-${ticketId}: escalated to L1`, text: 'First response SLA breached.', severity: 'critical' },
+      });
+
+    expect((await escalate(assigned.id)).routes).toMatchObject([{ outcome: 'sent' }]);
+    const mails = await eventually(async () => {
+      const m = (await inbox('client@client.test')).filter((x) => x.subject?.includes(`T-${assigned.id}`));
+      expect(m).toHaveLength(1);
+      return m;
+    });
+    expect(mails[0].text).toContain('First response SLA breached');
+    expect(await ctx.prisma.notificationDelivery.findFirstOrThrow({ where: { ticketId: assigned.id } })).toMatchObject({
+      status: 'SENT',
+      target: 'client@client.test',
+    });
+
+    // No assignee and no other recipient: a permanent failure, kept with its reason (not retried forever).
+    await expect(escalate(unassigned.id)).rejects.toMatchObject({ code: 'NOTIFICATION_FAILED' });
+    const failed = await ctx.prisma.notificationDelivery.findFirstOrThrow({ where: { ticketId: unassigned.id } });
+    expect(failed.status).toBe('FAILED');
+    expect(failed.lastError).toMatch(/has no active assignee/);
+  });
 });

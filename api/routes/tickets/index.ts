@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createTicket, getTicket, listTickets, type TicketDetail } from '../../../activities/tickets/ticket-service';
 import { ticketNumber } from '../../../workflows/definitions';
 import type { ApiDeps } from '../../types';
-import { crashIfAsked } from '../../crash-points';
+import { crashIfAsked } from '../../../lib/crash-points';
 import { createTicketSchema, getTicketSchema, listTicketsSchema, ticketDetail } from './schemas';
 
 const staff = ['ADMIN', 'TECHNICIAN', 'ONBOARDING_MANAGER'] as const;
