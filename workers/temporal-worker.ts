@@ -34,6 +34,13 @@ export async function startTemporalWorker(opts: {
     connection,
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue,
+    // Bounded explicitly: the SDK's default (from the heap limit) let 10,000 live tickets take
+    // the worker past 1.7 GB RSS in bench:sla.
+    maxCachedWorkflows: opts.config.temporal.maxCachedWorkflows,
+    // The SDK refuses more concurrent workflow tasks than cached workflows (its default is 40).
+    ...(opts.config.temporal.maxCachedWorkflows > 1 && opts.config.temporal.maxCachedWorkflows < 40
+      ? { maxConcurrentWorkflowTaskExecutions: opts.config.temporal.maxCachedWorkflows }
+      : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
     activities: createActivities({
       prisma: opts.prisma,
