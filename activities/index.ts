@@ -6,6 +6,8 @@ import { createSmtpSender } from './mail/smtp-sender';
 import { createChannelAdapters } from './notify/channels';
 import { notify, type NotifyDeps } from './notify/notification-service';
 import { createNotifyActivities } from './notify/notify-activities';
+import type { RmmRegistry } from './rmm/port';
+import { createRolloutActivities } from './rmm/rollout/rollout-activities';
 import { createSlaActivities } from './sla/sla-activities';
 import { createTicketActivities } from './tickets/ticket-activities';
 
@@ -14,6 +16,8 @@ export interface ActivityDeps {
   log: Logger;
   /** Notification channel adapters by channel (see createNotificationAdapters). */
   channels: NotifyDeps['adapters'];
+  /** RMM adapters by provider (activities/rmm/registry.ts); none: rollouts cannot reach devices. */
+  rmm?: RmmRegistry;
 }
 
 /** Channel adapters from configuration: webhooks always, email when an SMTP server is configured. */
@@ -35,6 +39,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTicketActivities(deps),
     ...createSlaActivities({ prisma: deps.prisma, notify: (input) => notify(notifyDeps, input) }),
     ...createNotifyActivities(notifyDeps),
+    ...createRolloutActivities({ prisma: deps.prisma, rmm: deps.rmm ?? {}, log: deps.log.child({ component: 'rollout' }) }),
   });
 }
 

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, Runtime, makeTelemetryFilterString, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createNotificationAdapters } from '../activities';
+import { createRmmRegistry } from '../activities/rmm/registry';
 import type { Config } from '../lib/config';
 import type { PrismaClient } from '../lib/db/prisma';
 import type { Logger } from '../lib/logger';
@@ -29,15 +30,17 @@ export async function startTemporalWorker(opts: {
 }): Promise<WorkerHandle> {
   const connection = await NativeConnection.connect(connectionOptions(opts.config, opts.address));
   const notifications = createNotificationAdapters(opts.config);
+  const rmm = createRmmRegistry(opts.config, opts.log);
   const worker = await Worker.create({
     connection,
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
-    activities: createActivities({ prisma: opts.prisma, log: opts.log, channels: notifications.channels }),
+    activities: createActivities({ prisma: opts.prisma, log: opts.log, channels: notifications.channels, rmm: rmm.rmm }),
   });
   const done = worker.run().finally(() => {
     notifications.close();
+    void rmm.close();
     return connection.close().catch(() => undefined);
   });
   done.catch((err) => opts.log.error({ err }, 'Temporal worker stopped with an error'));
