@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, condition, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { batchPausedSignal, type BatchInput, type BatchResult, type DeviceOutcome } from './definitions';
 
@@ -7,7 +7,7 @@ const DEFAULT_CONCURRENCY = 10;
 /**
  * One slice of a ring: patches its devices with a bounded number at once. A device whose step
  * activity keeps failing counts as failed (with the reason); devices not started before the
- * window closes come back as "deferred". Pausing stops new starts; in-flight devices finish.
+ * window closes or the rollout is paused come back as "deferred"; in-flight devices finish.
  */
 export async function rolloutBatchWorkflow(input: BatchInput): Promise<BatchResult> {
   const policy = input.policy;
@@ -33,9 +33,13 @@ export async function rolloutBatchWorkflow(input: BatchInput): Promise<BatchResu
 
   const worker = async () => {
     for (;;) {
-      await condition(() => !paused);
       const deviceId = queue.shift();
       if (deviceId === undefined) return;
+      if (paused) {
+        // Paused: hand the devices not started back to the parent, which keeps them queued.
+        outcomes.push({ deviceId, state: 'deferred', reason: 'rollout paused' });
+        continue;
+      }
       if (input.notAfter !== null && Date.now() >= input.notAfter) {
         outcomes.push({ deviceId, state: 'deferred', reason: 'maintenance window closed' });
         continue;

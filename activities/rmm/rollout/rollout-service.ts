@@ -59,7 +59,7 @@ async function resolveWindow(deps: RolloutDeps, clientIds: string[], window: Bus
     if (!cal || (cal.clientId !== null && !clientIds.includes(cal.clientId))) throw new NotFoundError('Calendar');
     return { timezone: cal.timezone, weekly: cal.weeklyHours as unknown as BusinessCalendar['weekly'], holidays: cal.holidays.map((h) => h.date.toISOString().slice(0, 10)).sort() };
   }
-  return window;
+  return { ...window, holidays: window.holidays ?? [] };
 }
 
 export interface CreateRolloutRequest {
