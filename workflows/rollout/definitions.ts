@@ -47,6 +47,8 @@ export interface RolloutPolicy {
   retryInitialMs?: number;
   /** How long a rebooted device may take to come back. Default 20 minutes. */
   rebootTimeoutMs?: number;
+  /** A device activity not heard from for this long is retried elsewhere (worker died). Default 2 minutes. */
+  heartbeatTimeoutMs?: number;
   /** Script timeout on the device. Default 30 minutes. */
   scriptTimeoutMs?: number;
 }

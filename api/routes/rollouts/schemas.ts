@@ -78,6 +78,7 @@ export const createRolloutSchema = {
           retryInitialMs: { type: 'integer', minimum: 100 },
           rebootTimeoutMs: { type: 'integer', minimum: 1000 },
           scriptTimeoutMs: { type: 'integer', minimum: 1000 },
+          heartbeatTimeoutMs: { type: 'integer', minimum: 1000 },
         },
       },
     },
