@@ -182,6 +182,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutCarr
   };
 
   const launch = async (ring: RingView, ids: string[], closesAt: number) => {
+    ring.startedAt ??= Date.now();
     state.batchSeq += 1;
     const workflowId = rolloutBatchWorkflowId(input.rolloutId, ring.name, state.batchSeq);
     const handle = await batchScope!.run(() =>
@@ -262,7 +263,6 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutCarr
       if (state.cancelRequested) break;
     }
     ring.status = 'running';
-    ring.startedAt ??= Date.now();
 
     batchScope = new CancellationScope();
     // Main pass: stream the ring's pending devices through batch children (sliding window).
