@@ -119,6 +119,7 @@ test('canary → pilot → broad with approvals by API and by email; every devic
   expect(sa.RolloutStatus).toEqual(['completed']);
   expect(sa.RolloutId).toEqual([rollout.id]);
   expect(sa.ClientId).toEqual([client.id]);
+  expect(sa.Ring).toEqual(['broad']);
   const row = await ctx.prisma.rollout.findUniqueOrThrow({ where: { id: rollout.id } });
   expect(row.status).toBe('completed');
   expect(row.finishedAt).not.toBeNull();

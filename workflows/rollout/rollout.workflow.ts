@@ -250,6 +250,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutCarr
   while (state.ringIndex < state.rings.length && !state.cancelRequested) {
     const ring = state.rings[state.ringIndex];
     const spec = policy.rings[state.ringIndex];
+    upsertSearchAttributes([{ key: searchAttributes.Ring, value: ring.name }]);
     if (needsApproval(spec, state.ringIndex) && !ring.approval && ring.size > 0) {
       ring.status = 'waiting-approval';
       await setStatus('waiting-approval');

@@ -75,7 +75,7 @@ export class SimulatedRmm implements RmmPort {
   private readonly failing: Set<string>;
   /** Installs performed (including ones replayed from the journal), per device. */
   readonly installs = new Map<string, number>();
-  /** Sum of simulated script latency, for the bench's overhead figure. */
+  /** Sum of simulated script latency and reboot time, for the bench's overhead figure. */
   simulatedBusyMs = 0;
 
   constructor(private readonly opts: SimulatorOptions) {
@@ -198,6 +198,7 @@ export class SimulatedRmm implements RmmPort {
     if (!d.online) throw new DeviceOfflineError(deviceId);
     this.setOnline(deviceId, false);
     d.pendingReboot = false;
+    this.simulatedBusyMs += this.opts.rebootMs ?? 1000;
     setTimeout(() => this.setOnline(deviceId, true), this.opts.rebootMs ?? 1000).unref();
   }
 
