@@ -7,6 +7,8 @@ import { createSmtpSender } from './mail/smtp-sender';
 import { createChannelAdapters } from './notify/channels';
 import { notify, type NotifyDeps } from './notify/notification-service';
 import { createNotifyActivities } from './notify/notify-activities';
+import type { RmmRegistry } from './rmm/port';
+import { createRolloutActivities } from './rmm/rollout/rollout-activities';
 import { createSlaActivities } from './sla/sla-activities';
 import { createTicketActivities } from './tickets/ticket-activities';
 
@@ -19,6 +21,8 @@ export interface ActivityDeps {
   notificationLeaseMs?: number;
   /** Test-only fault injection (CRASH_AT). */
   crash?: CrashHook;
+  /** RMM adapters by provider (activities/rmm/registry.ts); none: rollouts cannot reach devices. */
+  rmm?: RmmRegistry;
 }
 
 /** Channel adapters from configuration: webhooks always, email when an SMTP server is configured. */
@@ -46,6 +50,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTicketActivities(deps),
     ...createSlaActivities({ prisma: deps.prisma, notify: (input) => notify(notifyDeps, input) }),
     ...createNotifyActivities(notifyDeps),
+    ...createRolloutActivities({ prisma: deps.prisma, rmm: deps.rmm ?? {}, log: deps.log.child({ component: 'rollout' }) }),
   });
 }
 

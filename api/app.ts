@@ -11,6 +11,8 @@ import { userRoutes } from './routes/users';
 import { slaRoutes } from './routes/sla';
 import { notificationRouteRoutes } from './routes/notification-routes';
 import { notificationDeliveryRoutes } from './routes/notification-deliveries';
+import { rolloutRoutes } from './routes/rollouts';
+import { deviceRoutes } from './routes/devices';
 import { errorResponse } from './schemas/common';
 import type { ApiDeps } from './types';
 
@@ -45,6 +47,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => slaRoutes(scope, deps));
   await app.register(async (scope) => notificationRouteRoutes(scope, deps));
   await app.register(async (scope) => notificationDeliveryRoutes(scope, deps));
+  await app.register(async (scope) => rolloutRoutes(scope, deps));
+  await app.register(async (scope) => deviceRoutes(scope, deps));
   await app.register(async (scope) => {
     await ticketRoutes(scope, deps);
     await ticketLifecycleRoutes(scope, deps);

@@ -93,6 +93,21 @@ export const configKeys = {
   NOTIFY_ALLOW_PRIVATE_TARGETS: bool
     .default(false)
     .describe('Let webhook notifications go to loopback/private addresses (single-host setups, tests). Off: SSRF guard.'),
+  MESHCENTRAL_URL: optionalString
+    .refine((v) => v === undefined || /^wss?:\/\//.test(v), 'must start with wss://')
+    .describe('MeshCentral server (wss://host:port). Unset: no MeshCentral adapter.'),
+  MESHCENTRAL_USER: optionalString.describe('MeshCentral login (a login token user `~t:...` works too).'),
+  MESHCENTRAL_PASSWORD: optionalString.describe('MeshCentral password or login token password.'),
+  MESHCENTRAL_TLS_HASH: optionalString.describe(
+    'SHA-384 (hex) of the MeshCentral TLS certificate to pin (its self-signed cert has no CA). Unset: any certificate.',
+  ),
+  TACTICAL_URL: optionalString
+    .refine((v) => v === undefined || /^https?:\/\//.test(v), 'must start with https://')
+    .describe('Tactical RMM API base URL (https://api.example). Unset: no Tactical RMM adapter.'),
+  TACTICAL_API_KEY: optionalString.describe('Tactical RMM API key (sent as X-API-KEY).'),
+  RMM_SIMULATOR_FLEET: optionalString
+    .refine((v) => v === undefined || /^[a-z0-9-]+:\d+(,[a-z0-9-]+:\d+)*$/.test(v), 'must look like group:count,group:count')
+    .describe('SIMULATED devices for demos and load tests, e.g. `acme:200,globex:50`. Unset: no simulator.'),
   OUTBOX_POLL_MS: z.coerce
     .number()
     .int()
@@ -126,6 +141,12 @@ const schema = z
     if (c.SMTP_PASSWORD && !c.SMTP_USER) {
       ctx.addIssue({ code: 'custom', path: ['SMTP_PASSWORD'], message: 'SMTP_PASSWORD needs SMTP_USER' });
     }
+    if (c.MESHCENTRAL_URL && (!c.MESHCENTRAL_USER || !c.MESHCENTRAL_PASSWORD)) {
+      ctx.addIssue({ code: 'custom', path: ['MESHCENTRAL_USER'], message: 'MESHCENTRAL_URL needs MESHCENTRAL_USER and MESHCENTRAL_PASSWORD' });
+    }
+    if (c.TACTICAL_URL && !c.TACTICAL_API_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['TACTICAL_API_KEY'], message: 'TACTICAL_URL needs TACTICAL_API_KEY' });
+    }
     if (!c.RUN_API && !c.RUN_WORKER) {
       ctx.addIssue({ code: 'custom', path: ['RUN_API'], message: 'RUN_API and RUN_WORKER cannot both be false' });
     }
@@ -155,6 +176,11 @@ export interface Config {
     domain: string;
   };
   notify: { allowPrivateTargets: boolean; leaseMs: number };
+  rmm: {
+    meshcentral: { url: string; user: string; password: string; tlsCertHash?: string } | undefined;
+    tactical: { url: string; apiKey: string } | undefined;
+    simulatorFleet: Array<{ group: string; devices: number }> | undefined;
+  };
   outboxPollMs: number;
   crashAt: CrashPoint;
 }
@@ -213,6 +239,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       domain: c.MAIL_DOMAIN,
     },
     notify: { allowPrivateTargets: c.NOTIFY_ALLOW_PRIVATE_TARGETS, leaseMs: c.NOTIFY_LEASE_MS },
+    rmm: {
+      meshcentral: c.MESHCENTRAL_URL
+        ? { url: c.MESHCENTRAL_URL, user: c.MESHCENTRAL_USER!, password: c.MESHCENTRAL_PASSWORD!, tlsCertHash: c.MESHCENTRAL_TLS_HASH }
+        : undefined,
+      tactical: c.TACTICAL_URL ? { url: c.TACTICAL_URL, apiKey: c.TACTICAL_API_KEY! } : undefined,
+      simulatorFleet: c.RMM_SIMULATOR_FLEET?.split(',').map((g) => {
+        const [group, count] = g.split(':');
+        return { group, devices: Number(count) };
+      }),
+    },
     outboxPollMs: c.OUTBOX_POLL_MS,
     crashAt: c.CRASH_AT,
   };

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, Runtime, makeTelemetryFilterString, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createNotificationAdapters } from '../activities';
+import { createRmmRegistry } from '../activities/rmm/registry';
 import type { Config } from '../lib/config';
 import { crashHook } from '../lib/crash-points';
 import type { PrismaClient } from '../lib/db/prisma';
@@ -30,6 +31,7 @@ export async function startTemporalWorker(opts: {
 }): Promise<WorkerHandle> {
   const connection = await NativeConnection.connect(connectionOptions(opts.config, opts.address));
   const notifications = createNotificationAdapters(opts.config);
+  const rmm = createRmmRegistry(opts.config, opts.log);
   const worker = await Worker.create({
     connection,
     namespace: opts.config.temporal.namespace,
@@ -48,10 +50,12 @@ export async function startTemporalWorker(opts: {
       channels: notifications.channels,
       notificationLeaseMs: opts.config.notify.leaseMs,
       crash: crashHook(opts.config),
+      rmm: rmm.rmm,
     }),
   });
   const done = worker.run().finally(() => {
     notifications.close();
+    void rmm.close();
     return connection.close().catch(() => undefined);
   });
   done.catch((err) => opts.log.error({ err }, 'Temporal worker stopped with an error'));

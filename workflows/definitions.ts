@@ -15,6 +15,7 @@ export const searchAttributes = {
   OnboardingStep: defineSearchAttributeKey('OnboardingStep', SearchAttributeType.KEYWORD),
   RolloutId: defineSearchAttributeKey('RolloutId', SearchAttributeType.KEYWORD),
   RolloutStatus: defineSearchAttributeKey('RolloutStatus', SearchAttributeType.KEYWORD),
+  Ring: defineSearchAttributeKey('Ring', SearchAttributeType.KEYWORD),
 } as const;
 
 /** What the dev server is started with and what `npm run temporal:setup` registers. */
@@ -27,6 +28,7 @@ export const searchAttributeTypes: Record<keyof typeof searchAttributes, 'Keywor
   OnboardingStep: 'Keyword',
   RolloutId: 'Keyword',
   RolloutStatus: 'Keyword',
+  Ring: 'Keyword',
 };
 
 export const workflowIds = {

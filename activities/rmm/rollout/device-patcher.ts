@@ -1,0 +1,214 @@
+import crypto from 'node:crypto';
+import type { PrismaClient } from '../../../lib/db/prisma';
+import { OperationalError } from '../../../lib/errors';
+import type { Logger } from '../../../lib/logger';
+import type { DeviceOutcome, PatchSet, RolloutPolicy } from '../../../workflows/rollout/definitions';
+import { DeviceOfflineError } from '../errors';
+import type { RmmPort, RmmRegistry, ScriptResult } from '../port';
+import { installScript, parseFacts, precheckScript, verifyScript, type PatchStep, type StepScript } from './patch-scripts';
+
+export interface PatcherDeps {
+  prisma: PrismaClient;
+  rmm: RmmRegistry;
+  log: Logger;
+  /** Called while waiting (activity heartbeat). */
+  heartbeat?: () => void;
+  pollMs?: number;
+}
+
+export interface PatchDeviceInput {
+  rolloutId: string;
+  ring: string;
+  deviceId: string;
+  patchSet: PatchSet;
+  policy: RolloutPolicy;
+}
+
+const EXCERPT = 4000;
+const DEFAULT_MIN_FREE_KB = 1024 * 1024;
+
+type StepRow = { status: string; attempts: number; outputExcerpt: string | null; finishedAt: Date | null; startedAt: Date };
+
+/**
+ * Patches one device: pre-check → install → reboot if needed → wait to come back → verify. Each
+ * step is recorded in RolloutStep, unique per (rollout, device, step), before and after it runs:
+ * a step marked DONE is never run again, and an install interrupted by a crash (row left RUNNING)
+ * is checked with the verify script before anything is installed again. That is what keeps a
+ * retried activity or a restarted worker from patching a device twice.
+ */
+export async function patchDevice(deps: PatcherDeps, input: PatchDeviceInput): Promise<DeviceOutcome> {
+  const { prisma } = deps;
+  const key = { rolloutId: input.rolloutId, deviceId: input.deviceId };
+  const membership = await prisma.rolloutDevice.findUnique({ where: { rolloutId_deviceId: key } });
+  if (!membership) throw new OperationalError(`device ${input.deviceId} is not part of rollout ${input.rolloutId}`, 'postgresql');
+  if (membership.state === 'succeeded') return { deviceId: input.deviceId, state: 'succeeded' };
+  const device = await prisma.device.findUniqueOrThrow({ where: { id: input.deviceId } });
+  const port = deps.rmm[device.rmmProvider as keyof RmmRegistry];
+  if (!port) throw new OperationalError(`this worker has no ${device.rmmProvider} RMM adapter configured`, device.rmmProvider);
+  const platform = (device.platform as 'linux' | 'windows') ?? 'linux';
+  const rmmId = device.rmmDeviceId;
+
+  const finish = async (outcome: DeviceOutcome): Promise<DeviceOutcome> => {
+    const state = outcome.state === 'deferred' ? 'pending' : outcome.state;
+    await prisma.rolloutDevice.update({ where: { rolloutId_deviceId: key }, data: { state, reason: outcome.reason ?? null } });
+    return outcome;
+  };
+
+  const live = await port.getDevice(rmmId);
+  if (!live) return finish({ deviceId: input.deviceId, state: 'failed', reason: 'device no longer exists in the RMM' });
+  if (!live.online) return finish({ deviceId: input.deviceId, state: 'offline', reason: 'offline at pre-check' });
+
+  const rows = await prisma.rolloutStep.findMany({ where: key });
+  const row = (step: PatchStep): StepRow | undefined => rows.find((r) => r.step === step);
+  const ledger = new StepLedger(prisma, input.rolloutId, input.deviceId);
+
+  try {
+    // 1. Pre-check: online (above), free disk, reboot already pending.
+    let pendingReboot = false;
+    const pre = row('precheck');
+    if (pre?.status === 'DONE') pendingReboot = parseFacts(pre.outputExcerpt ?? '').PENDING_REBOOT === '1';
+    else {
+      const r = await ledger.run('precheck', precheckScript(input.patchSet, platform), port, rmmId, input.policy);
+      const facts = parseFacts(r.stdout);
+      const freeKb = Number(facts.FREE_KB);
+      if (r.exitCode !== 0) return finish(await ledger.fail('precheck', `pre-check exited with ${r.exitCode}: ${tail(r.stderr || r.stdout)}`));
+      const minFree = input.policy.minFreeDiskKb ?? DEFAULT_MIN_FREE_KB;
+      if (!Number.isFinite(freeKb) || freeKb < minFree) return finish(await ledger.fail('precheck', `not enough free disk: ${facts.FREE_KB ?? '?'} KiB, ${minFree} needed`));
+      pendingReboot = facts.PENDING_REBOOT === '1';
+      await ledger.done('precheck');
+    }
+
+    // 2. Install, at most once successfully.
+    let rebootRequired = pendingReboot || (input.patchSet.kind === 'script' && Boolean(input.patchSet.rebootAfter));
+    const inst = row('install');
+    if (inst?.status === 'DONE') rebootRequired ||= parseFacts(inst.outputExcerpt ?? '').REBOOT_REQUIRED === '1';
+    else {
+      if (inst?.status === 'RUNNING') {
+        // An earlier attempt died mid-install: it may have worked. Check before installing again.
+        const v = await port.runScript(rmmId, { ...verifyScript(input.patchSet, platform), timeoutMs: input.policy.scriptTimeoutMs });
+        if (v.exitCode === 0) {
+          await ledger.done('install', 'verify passed after an interrupted install: not installed again');
+        }
+      }
+      if (!(await ledger.isDone('install'))) {
+        const r = await ledger.run('install', installScript(input.patchSet, platform), port, rmmId, input.policy);
+        if (r.exitCode !== 0) {
+          const reason = `install exited with ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}: ${tail(r.stderr || r.stdout)}`;
+          const failed = await ledger.fail('install', reason);
+          if ((await ledger.attempts('install')) < (input.policy.installAttempts ?? 2)) throw new OperationalError(`${reason}; will retry`, 'rmm-agent');
+          return finish(failed);
+        }
+        rebootRequired ||= parseFacts(r.stdout).REBOOT_REQUIRED === '1';
+        await ledger.done('install');
+      }
+    }
+
+    // 3-4. Reboot if needed and wait for the device to come back.
+    let rebooted = false;
+    if (rebootRequired) {
+      rebooted = true;
+      if (row('reboot')?.status !== 'DONE') {
+        await ledger.start('reboot', 'reboot');
+        await port.reboot(rmmId);
+        await ledger.done('reboot');
+      }
+      if (row('wait-online')?.status !== 'DONE') {
+        await ledger.start('wait-online', 'wait for the device to reconnect');
+        const back = await waitBackOnline(deps, port, rmmId, input.policy.rebootTimeoutMs ?? 20 * 60_000);
+        if (!back) return finish(await ledger.fail('wait-online', 'did not come back online after the reboot'));
+        await ledger.done('wait-online');
+      }
+    }
+
+    // 5. Verify.
+    const v = await ledger.run('verify', verifyScript(input.patchSet, platform), port, rmmId, input.policy);
+    if (v.exitCode !== 0) return finish(await ledger.fail('verify', `verify exited with ${v.exitCode}: ${tail(v.stdout + v.stderr)}`));
+    await ledger.done('verify');
+    return finish({ deviceId: input.deviceId, state: 'succeeded', rebooted });
+  } catch (err) {
+    if (err instanceof DeviceOfflineError) return finish({ deviceId: input.deviceId, state: 'offline', reason: 'went offline during the rollout' });
+    throw err;
+  }
+}
+
+function tail(text: string): string {
+  const t = text.trim();
+  return t.length > 300 ? `…${t.slice(-300)}` : t;
+}
+
+async function waitBackOnline(deps: PatcherDeps, port: RmmPort, rmmId: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const pollMs = deps.pollMs ?? 2000;
+  // The reboot command returns before the device goes down: first see it offline (or a presence
+  // event), then online; a device never seen offline counts as back after 2 minutes online.
+  let sawOffline = false;
+  const unsubscribe = port.onPresence((e) => {
+    if (e.deviceId === rmmId && !e.online) sawOffline = true;
+  });
+  const onlineSince = Date.now();
+  try {
+    while (Date.now() < deadline) {
+      deps.heartbeat?.();
+      const d = await port.getDevice(rmmId).catch(() => null);
+      if (d && !d.online) sawOffline = true;
+      if (d?.online && (sawOffline || Date.now() - onlineSince > 120_000)) return true;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+    return false;
+  } finally {
+    unsubscribe();
+  }
+}
+
+/** The per-(rollout, device, step) rows: evidence for reports and the idempotency ledger. */
+class StepLedger {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly rolloutId: string,
+    private readonly deviceId: string,
+  ) {}
+
+  private where(step: PatchStep) {
+    return { rolloutId_deviceId_step: { rolloutId: this.rolloutId, deviceId: this.deviceId, step } };
+  }
+
+  async start(step: PatchStep, command: string): Promise<void> {
+    await this.prisma.rolloutStep.upsert({
+      where: this.where(step),
+      create: { rolloutId: this.rolloutId, deviceId: this.deviceId, step, status: 'RUNNING', command: command.slice(0, EXCERPT) },
+      update: { status: 'RUNNING', attempts: { increment: 1 }, command: command.slice(0, EXCERPT), startedAt: new Date(), finishedAt: null, error: null, exitCode: null },
+    });
+  }
+
+  async run(step: PatchStep, script: StepScript, port: RmmPort, rmmId: string, policy: RolloutPolicy): Promise<ScriptResult> {
+    await this.start(step, script.script);
+    const r = await port.runScript(rmmId, { ...script, timeoutMs: policy.scriptTimeoutMs ?? 30 * 60_000 });
+    const output = `${r.stdout}${r.stderr ? `\n[stderr]\n${r.stderr}` : ''}`;
+    await this.prisma.rolloutStep.update({
+      where: this.where(step),
+      data: {
+        exitCode: r.exitCode,
+        outputDigest: crypto.createHash('sha256').update(r.stdout).update('\0').update(r.stderr).digest('hex'),
+        outputExcerpt: output.length > EXCERPT ? output.slice(-EXCERPT) : output,
+      },
+    });
+    return r;
+  }
+
+  async done(step: PatchStep, note?: string): Promise<void> {
+    await this.prisma.rolloutStep.update({ where: this.where(step), data: { status: 'DONE', finishedAt: new Date(), ...(note ? { error: note } : {}) } });
+  }
+
+  async fail(step: PatchStep, reason: string): Promise<DeviceOutcome> {
+    await this.prisma.rolloutStep.update({ where: this.where(step), data: { status: 'FAILED', finishedAt: new Date(), error: reason.slice(0, 2000) } });
+    return { deviceId: this.deviceId, state: 'failed', reason: `${step}: ${reason}`.slice(0, 500) };
+  }
+
+  async isDone(step: PatchStep): Promise<boolean> {
+    return (await this.prisma.rolloutStep.findUnique({ where: this.where(step) }))?.status === 'DONE';
+  }
+
+  async attempts(step: PatchStep): Promise<number> {
+    return (await this.prisma.rolloutStep.findUnique({ where: this.where(step) }))?.attempts ?? 0;
+  }
+}
