@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, Runtime, makeTelemetryFilterString, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createNotificationAdapters } from '../activities';
+import { createOnboardingPorts } from '../activities/onboarding/wiring';
 import type { Config } from '../lib/config';
 import type { PrismaClient } from '../lib/db/prisma';
 import type { Logger } from '../lib/logger';
@@ -34,7 +35,12 @@ export async function startTemporalWorker(opts: {
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
-    activities: createActivities({ prisma: opts.prisma, log: opts.log, channels: notifications.channels }),
+    activities: createActivities({
+      prisma: opts.prisma,
+      log: opts.log,
+      channels: notifications.channels,
+      onboarding: createOnboardingPorts({ prisma: opts.prisma, smtp: notifications.smtp, config: opts.config }),
+    }),
   });
   const done = worker.run().finally(() => {
     notifications.close();
