@@ -146,7 +146,9 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
     void persist();
   });
 
+  let deviceSignals = 0;
   setHandler(devicesChangedSignal, () => {
+    deviceSignals++;
     waitingForSignal.clear();
     wake = true;
   });
@@ -177,9 +179,11 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
         detail = `group ${(await acts.ensureDeviceGroup(base)).groupId}`;
         break;
       case 'agents-installed': {
+        const signalsBefore = deviceSignals;
         const r = await acts.countReportingAgents(base);
         if (r.reporting < r.expected) {
-          waitingForSignal.add(def.key);
+          // Devices that changed while counting are counted again at once; otherwise wait for the next sync.
+          if (signalsBefore === deviceSignals) waitingForSignal.add(def.key);
           return;
         }
         detail = `${r.reporting}/${r.expected} agents reporting`;
