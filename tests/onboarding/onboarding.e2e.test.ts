@@ -214,11 +214,30 @@ describe('client onboarding', () => {
       return d;
     });
     expect(await described.staticSummary()).toMatch(/Onboarding ACME Industries \(acme\)/);
+    const metadata = await ctx.temporal.client.workflow.getHandle(`onboarding-${code}`).query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain('following-up · 27/30 items (90 %)');
+    expect(metadata.currentDetails).toMatch(/Waiting for:\n- 30-day progress review \(starts \d{4}-\d{2}-\d{2}\)/);
+
+    // Live: steps 1-9 can no longer be reopened.
+    const late = await item(code, 'team-meeting', 'reopen', { reason: 'redo' });
+    expect(late.statusCode).toBe(409);
+    expect(late.json().message).toMatch(/client is live/);
+
+    // Tenants: a user restricted to other clients does not see this onboarding; one restricted to it does.
+    const other = await ctx.prisma.client.create({ data: { code: 'otherco', name: 'Other Co' } });
+    const outsider = await ctx.userWithToken('TECHNICIAN', [other.id]);
+    expect((await api(outsider, 'GET', `/onboardings/${code}`)).statusCode).toBe(404);
+    expect((await api(outsider, 'GET', '/onboardings')).json().items.map((o: { clientCode: string }) => o.clientCode)).not.toContain(code);
+    const insider = await ctx.userWithToken('TECHNICIAN', [client.id]);
+    expect((await api(insider, 'GET', `/onboardings/${code}`)).statusCode).toBe(200);
 
     // API views: list with progress and blocking items, full checklist with history and evidence.
-    const list = (await api(tech, 'GET', '/onboardings')).json();
-    const entry = list.items.find((o: { clientCode: string }) => o.clientCode === code);
-    expect(entry).toMatchObject({ status: 'LIVE', progress: { done: 27, total: 30, percent: 90 }, currentStep: 10, blocking: [] });
+    // The database follows the workflow (its writes are activities).
+    await eventually(async () => {
+      const list = (await api(tech, 'GET', '/onboardings')).json();
+      const entry = list.items.find((o: { clientCode: string }) => o.clientCode === code);
+      expect(entry).toMatchObject({ status: 'LIVE', progress: { done: 27, total: 30, percent: 90 }, currentStep: 10, blocking: [] });
+    });
     const detail = (await api(manager, 'GET', `/onboardings/${code}`)).json();
     const historyTypes = detail.history.map((h: { type: string }) => h.type);
     expect(historyTypes).toEqual(expect.arrayContaining(['completed', 'skipped', 'reopened', 'automated', 'gate-opened']));
