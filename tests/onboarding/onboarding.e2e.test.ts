@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import nodemailer from 'nodemailer';
 import { notifyDevicesChanged, recordClientReplyForItem } from '../../activities/onboarding/onboarding-service';
 import { loadSlaPolicyForTicket } from '../../activities/sla/sla-policy-service';
 import { createTicket } from '../../activities/tickets/ticket-service';
@@ -112,15 +113,32 @@ describe('client onboarding', () => {
     expect(noFields.statusCode).toBe(400);
     expect(noFields.json().message).toMatch(/needs these fields: workstations/);
 
-    // The client answers one request by email, with an attachment: the item completes.
+    // The client answers one request by email, with an attachment, through the real SMTP server
+    // to the support mailbox. Until the email intake lands, the test plays its part: read the
+    // reply over IMAP, parse it, and hand it to the business function the intake will call.
+    const transport = nodemailer.createTransport({ host: servers.smtp.host, port: servers.smtp.port, secure: false, ignoreTLS: true });
+    await transport.sendMail({
+      from: `Client Contact <${CLIENT}>`,
+      to: 'support@example.test',
+      subject: `Re: ${docRequest.subject}`,
+      inReplyTo: docRequest.messageId,
+      text: 'Here is our network diagram.',
+      attachments: [{ filename: '../../etc/network.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF diagram') }],
+    });
+    transport.close();
+    const received = await eventually(async () => {
+      const m = (await inbox(servers, 'support@example.test')).find((x) => (x.subject ?? '').startsWith('Re: '));
+      expect(m).toBeDefined();
+      return m!;
+    });
     const reply = await recordClientReplyForItem(
       { prisma: ctx.prisma, temporal: ctx.temporal.client, log: ctx.log },
       {
-        itemRef: refOf(docRequest)!,
-        from: CLIENT,
-        messageId: '<reply-1@client.test>',
-        text: 'Here is our network diagram.',
-        attachments: [{ fileName: '../../etc/network.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF diagram') }],
+        itemRef: refOf(received)!,
+        from: received.from!.value[0].address!,
+        messageId: received.messageId!,
+        text: received.text ?? '',
+        attachments: received.attachments.map((a) => ({ fileName: a.filename ?? 'attachment', contentType: a.contentType, content: a.content })),
       },
     );
     expect(reply).toMatchObject({ onboardingCode: code, itemKey: 'network-documentation', stored: true });
@@ -129,7 +147,7 @@ describe('client onboarding', () => {
     const again = await recordClientReplyForItem({ prisma: ctx.prisma, temporal: ctx.temporal.client, log: ctx.log }, {
       itemRef: refOf(docRequest)!,
       from: CLIENT,
-      messageId: '<reply-1@client.test>',
+      messageId: received.messageId!,
       text: 'Here is our network diagram.',
     });
     expect(again.stored).toBe(false);
