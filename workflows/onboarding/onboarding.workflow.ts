@@ -204,6 +204,13 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
     await persist();
   }
 
+  /** A request or reminder that failed for good (e.g. the address was refused): recorded in the history, not retried. */
+  const failedSideEffect = (itemKey: string) => (err: unknown) => {
+    const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    checklist.log({ at: Date.now(), itemKey, type: 'automation-failed', by: null, detail: message });
+    void persist();
+  };
+
   async function remind(r: DueReminder): Promise<void> {
     if (r.kind === 'reminder') counters.reminders++;
     else counters.escalations++;
@@ -228,10 +235,14 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
       refresh();
       void persist();
     }
+    // Emails and reminders run beside the loop: a mail server that is down delays them (their
+    // activities retry) but never holds up the checklist.
     for (const def of checklist.allItems()) {
       if (def.requestByEmail && !requested.has(def.key) && checklist.status(def.key) === 'OPEN' && checklist.isReady(def.key, now)) {
         requested.add(def.key);
-        await acts.requestFromClient({ onboardingId: input.onboardingId, itemKey: def.key, dedupeKey: `${wfId}:request:${def.key}` });
+        inFlight.push(
+          acts.requestFromClient({ onboardingId: input.onboardingId, itemKey: def.key, dedupeKey: `${wfId}:request:${def.key}` }).catch(failedSideEffect(def.key)),
+        );
       }
     }
     for (const def of checklist.automationsDue(now)) {
@@ -256,7 +267,7 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
     if (due.length) {
       refresh();
       await persist();
-      for (const r of due) await remind(r);
+      for (const r of due) inFlight.push(remind(r).catch(failedSideEffect(r.item.key)));
     }
     if (checklist.allClosed() && running.size === 0) break;
     const next = checklist.nextWakeAt(Date.now());
