@@ -200,8 +200,13 @@ describe('client onboarding', () => {
     expect((await item(code, 'firewall-reviewed', 'skip', { reason: 'managed by the ISP' })).statusCode).toBe(200);
     expect((await item(code, 'team-meeting', 'complete', note('held on Monday'))).statusCode).toBe(200);
     expect((await item(code, 'meeting-recording', 'complete', { evidence: { kind: 'LINK', url: 'https://rec.example/1' } })).statusCode).toBe(200);
-    const plan = await api(manager, 'POST', `/onboardings/${code}/items/project-plan/evidence`, { kind: 'FILE', file: { name: 'plan.xlsx', base64: Buffer.from('plan').toString('base64') } });
+    const big = Buffer.alloc(3 * 1024 * 1024, 7); // beyond the API's default 2 MB body limit
+    const plan = await api(manager, 'POST', `/onboardings/${code}/items/project-plan/evidence`, { kind: 'FILE', file: { name: 'plan.xlsx', base64: big.toString('base64') } });
     expect(plan.statusCode).toBe(201);
+    expect(plan.json()).toMatchObject({ kind: 'FILE', fileName: 'plan.xlsx', size: big.length });
+    const tooBig = await api(manager, 'POST', `/onboardings/${code}/items/project-plan/evidence`, { kind: 'FILE', file: { name: 'x.bin', base64: Buffer.alloc(10 * 1024 * 1024 + 1).toString('base64') } });
+    expect(tooBig.statusCode).toBe(400);
+    expect(tooBig.json().message).toMatch(/exceeds/);
     expect((await item(code, 'project-plan', 'complete', {})).statusCode).toBe(200);
     expect((await item(code, 'integration-started', 'complete', note('VPN up'), tech)).statusCode).toBe(200);
     // Reopen and complete again (managers only, with a reason).

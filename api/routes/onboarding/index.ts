@@ -28,6 +28,8 @@ import {
 
 const staff = ['ADMIN', 'ONBOARDING_MANAGER', 'TECHNICIAN'] as const;
 const managers = ['ADMIN', 'ONBOARDING_MANAGER'] as const;
+/** A 10 MB file, base64-encoded in JSON, plus room for the rest of the body. */
+const EVIDENCE_BODY_LIMIT = 14 * 1024 * 1024;
 
 type ItemParams = { Params: { code: string; key: string } };
 
@@ -82,7 +84,7 @@ export async function onboardingRoutes(app: FastifyInstance, deps: ApiDeps) {
 
   app.post<ItemParams & { Body: { evidence?: EvidenceInput; fields?: Record<string, unknown>; reason?: string } }>(
     '/onboardings/:code/items/:key/complete',
-    { schema: completeItemSchema, config: { access: [...staff] } },
+    { schema: completeItemSchema, bodyLimit: EVIDENCE_BODY_LIMIT, config: { access: [...staff] } },
     async (request) => actOnItem(svc, request.actor, request.params.code, request.params.key, 'complete', request.body ?? {}),
   );
 
@@ -100,7 +102,7 @@ export async function onboardingRoutes(app: FastifyInstance, deps: ApiDeps) {
 
   app.post<ItemParams & { Body: EvidenceInput }>(
     '/onboardings/:code/items/:key/evidence',
-    { schema: attachEvidenceSchema, config: { access: [...staff] } },
+    { schema: attachEvidenceSchema, bodyLimit: EVIDENCE_BODY_LIMIT, config: { access: [...staff] } },
     async (request, reply) => reply.status(201).send(await attachEvidence(svc, request.actor, request.params.code, request.params.key, request.body)),
   );
 
