@@ -3,13 +3,15 @@ import type { CrashHook } from '../lib/crash-points';
 import type { PrismaClient } from '../lib/db/prisma';
 import type { Logger } from '../lib/logger';
 import { withFailureMapping } from '../lib/temporal-failure';
-import { createSmtpSender } from './mail/smtp-sender';
+import { createSmtpSender, type SmtpSender } from './mail/smtp-sender';
 import { createChannelAdapters } from './notify/channels';
 import { notify, type NotifyDeps } from './notify/notification-service';
 import { createNotifyActivities } from './notify/notify-activities';
 import type { RmmRegistry } from './rmm/port';
 import { createRolloutActivities } from './rmm/rollout/rollout-activities';
 import { createSlaActivities } from './sla/sla-activities';
+import { createOnboardingActivities } from './onboarding/onboarding-activities';
+import { createOnboardingPorts, type OnboardingPorts } from './onboarding/wiring';
 import { createTicketActivities } from './tickets/ticket-activities';
 
 export interface ActivityDeps {
@@ -23,10 +25,12 @@ export interface ActivityDeps {
   crash?: CrashHook;
   /** RMM adapters by provider (activities/rmm/registry.ts); none: rollouts cannot reach devices. */
   rmm?: RmmRegistry;
+  /** Onboarding mailer and RMM device groups; default: database device groups, mail only if SMTP is configured. */
+  onboarding?: OnboardingPorts;
 }
 
 /** Channel adapters from configuration: webhooks always, email when an SMTP server is configured. */
-export function createNotificationAdapters(config: Config): { channels: NotifyDeps['adapters']; close(): void } {
+export function createNotificationAdapters(config: Config): { channels: NotifyDeps['adapters']; smtp?: SmtpSender; close(): void } {
   const smtp = config.mail.smtp ? createSmtpSender({ ...config.mail.smtp, from: config.mail.from }) : undefined;
   const channels = createChannelAdapters({
     allowPrivateTargets: config.notify.allowPrivateTargets,
@@ -34,7 +38,7 @@ export function createNotificationAdapters(config: Config): { channels: NotifyDe
       ? { sendMail: (mail) => smtp.send({ ...mail, to: mail.to.split(/,\s*/) }), messageIdDomain: config.mail.domain }
       : undefined,
   });
-  return { channels, close: () => smtp?.close() };
+  return { channels, smtp, close: () => smtp?.close() };
 }
 
 /** Every activity the worker registers, built from its dependencies (no globals). */
@@ -51,6 +55,12 @@ export function createActivities(deps: ActivityDeps) {
     ...createSlaActivities({ prisma: deps.prisma, notify: (input) => notify(notifyDeps, input) }),
     ...createNotifyActivities(notifyDeps),
     ...createRolloutActivities({ prisma: deps.prisma, rmm: deps.rmm ?? {}, log: deps.log.child({ component: 'rollout' }) }),
+    ...createOnboardingActivities({
+      prisma: deps.prisma,
+      log: deps.log.child({ component: 'onboarding' }),
+      notify: (input) => notify(notifyDeps, input),
+      ...(deps.onboarding ?? createOnboardingPorts({ prisma: deps.prisma })),
+    }),
   });
 }
 

@@ -13,6 +13,7 @@ import { notificationRouteRoutes } from './routes/notification-routes';
 import { notificationDeliveryRoutes } from './routes/notification-deliveries';
 import { rolloutRoutes } from './routes/rollouts';
 import { deviceRoutes } from './routes/devices';
+import { onboardingRoutes } from './routes/onboarding';
 import { errorResponse } from './schemas/common';
 import type { ApiDeps } from './types';
 
@@ -49,6 +50,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => notificationDeliveryRoutes(scope, deps));
   await app.register(async (scope) => rolloutRoutes(scope, deps));
   await app.register(async (scope) => deviceRoutes(scope, deps));
+  await app.register(async (scope) => onboardingRoutes(scope, deps));
   await app.register(async (scope) => {
     await ticketRoutes(scope, deps);
     await ticketLifecycleRoutes(scope, deps);

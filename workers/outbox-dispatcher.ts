@@ -4,6 +4,8 @@ import type { Logger } from '../lib/logger';
 import { START_TICKET_WORKFLOW, markDispatched, markFailed, pendingEffects, type PendingEffect } from '../lib/outbox/outbox';
 import { startTicketWorkflow } from '../lib/temporal/workflow-starts';
 import type { TicketWorkflowInput } from '../workflows/definitions';
+import { START_ONBOARDING_WORKFLOW, startOnboardingWorkflow } from '../activities/onboarding/workflow-start';
+import type { OnboardingWorkflowInput } from '../workflows/onboarding/definitions';
 
 /**
  * Drains the outbox: performs each pending effect (idempotently) and marks it done. Runs on
@@ -83,6 +85,9 @@ export class OutboxDispatcher {
         this.deps.log.info({ workflowId: r.workflowId, alreadyStarted: r.alreadyStarted }, 'ticket workflow started');
         return;
       }
+      case START_ONBOARDING_WORKFLOW:
+        await startOnboardingWorkflow(this.deps.temporal, this.deps.taskQueue, effect.key, effect.payload as OnboardingWorkflowInput);
+        return;
       default:
         throw new Error(`Unknown outbox effect kind "${effect.kind}"`);
     }

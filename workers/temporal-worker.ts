@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, Runtime, makeTelemetryFilterString, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createNotificationAdapters } from '../activities';
 import { createRmmRegistry } from '../activities/rmm/registry';
+import { createOnboardingPorts } from '../activities/onboarding/wiring';
 import type { Config } from '../lib/config';
 import { crashHook } from '../lib/crash-points';
 import type { PrismaClient } from '../lib/db/prisma';
@@ -51,6 +52,7 @@ export async function startTemporalWorker(opts: {
       notificationLeaseMs: opts.config.notify.leaseMs,
       crash: crashHook(opts.config),
       rmm: rmm.rmm,
+      onboarding: createOnboardingPorts({ prisma: opts.prisma, smtp: notifications.smtp, config: opts.config }),
     }),
   });
   const done = worker.run().finally(() => {

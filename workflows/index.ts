@@ -2,3 +2,4 @@
 export { ticketWorkflow } from './ticket.workflow';
 export { rolloutWorkflow } from './rollout/rollout.workflow';
 export { rolloutBatchWorkflow } from './rollout/rollout-batch.workflow';
+export { onboardingWorkflow } from './onboarding/onboarding.workflow';

@@ -1,0 +1,41 @@
+import { ImapFlow } from 'imapflow';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import type { MailServers } from '../support/mail-servers';
+
+/** Every message in a user's INBOX, parsed. */
+export async function inbox(servers: MailServers, address: string): Promise<ParsedMail[]> {
+  const { user, pass } = servers.users[address];
+  const client = new ImapFlow({ ...servers.imap, auth: { user, pass }, logger: false });
+  await client.connect();
+  try {
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      const status = await client.status('INBOX', { messages: true });
+      if (!status || !status.messages) return [];
+      const out: ParsedMail[] = [];
+      for await (const msg of client.fetch('1:*', { uid: true, source: true })) out.push(await simpleParser(msg.source!));
+      return out;
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout();
+  }
+}
+
+export const refOf = (mail: ParsedMail) => /\[ref:([A-Za-z0-9_-]+)\]/.exec(mail.subject ?? '')?.[1];
+
+/** Answers for the standard template's step-1 form items. */
+export const stepOneFields = (domain: string, contactEmail: string) => ({
+  'company-profile': { legalName: 'ACME Industries SA', domains: [domain], timezone: 'Europe/Paris' },
+  contacts: { contacts: [{ name: 'Bob Accounting', email: `bob@${domain}` }, { name: 'Client Contact', email: contactEmail }] },
+  'service-level': { tier: 'better', contractType: 'MONTHLY_FIXED', siteHours: '08:00-18:00' },
+  'device-inventory': { servers: 1, workstations: 2 },
+});
+
+export const mailEnv = (servers: MailServers) => ({
+  SMTP_HOST: servers.smtp.host,
+  SMTP_PORT: String(servers.smtp.port),
+  MAIL_FROM: 'ACME MSP <support@example.test>',
+  MAIL_DOMAIN: 'example.test',
+});
