@@ -49,6 +49,8 @@ export interface RolloutPolicy {
   rebootTimeoutMs?: number;
   /** A device activity not heard from for this long is retried elsewhere (worker died). Default 2 minutes. */
   heartbeatTimeoutMs?: number;
+  /** The rollout continues as new past this many history events. Default 4000. */
+  historyBudget?: number;
   /** Script timeout on the device. Default 30 minutes. */
   scriptTimeoutMs?: number;
 }

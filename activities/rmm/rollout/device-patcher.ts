@@ -107,16 +107,25 @@ export async function patchDevice(deps: PatcherDeps, input: PatchDeviceInput): P
     let rebooted = false;
     if (rebootRequired) {
       rebooted = true;
-      if (row('reboot')?.status !== 'DONE') {
-        await ledger.start('reboot', 'reboot');
-        await port.reboot(rmmId);
-        await ledger.done('reboot');
-      }
-      if (row('wait-online')?.status !== 'DONE') {
-        await ledger.start('wait-online', 'wait for the device to reconnect');
-        const back = await waitBackOnline(deps, port, rmmId, input.policy.rebootTimeoutMs ?? 20 * 60_000);
-        if (!back) return finish(await ledger.fail('wait-online', 'did not come back online after the reboot'));
-        await ledger.done('wait-online');
+      // Watch presence before asking for the reboot, so a quick reboot's offline event is seen.
+      const watch = watchOffline(port, rmmId);
+      try {
+        const rebootRow = row('reboot');
+        let requestedAt = rebootRow?.status === 'DONE' ? (rebootRow.finishedAt?.getTime() ?? Date.now()) : Date.now();
+        if (rebootRow?.status !== 'DONE') {
+          await ledger.start('reboot', 'reboot');
+          requestedAt = Date.now();
+          await port.reboot(rmmId);
+          await ledger.done('reboot');
+        }
+        if (row('wait-online')?.status !== 'DONE') {
+          await ledger.start('wait-online', 'wait for the device to reconnect');
+          const back = await waitBackOnline(deps, port, rmmId, watch, requestedAt, input.policy.rebootTimeoutMs ?? 20 * 60_000);
+          if (!back) return finish(await ledger.fail('wait-online', 'did not come back online after the reboot'));
+          await ledger.done('wait-online');
+        }
+      } finally {
+        watch.stop();
       }
     }
 
@@ -136,28 +145,33 @@ function tail(text: string): string {
   return t.length > 300 ? `…${t.slice(-300)}` : t;
 }
 
-async function waitBackOnline(deps: PatcherDeps, port: RmmPort, rmmId: string, timeoutMs: number): Promise<boolean> {
+function watchOffline(port: RmmPort, rmmId: string) {
+  const watch = { sawOffline: false, backOnline: false, stop: () => undefined as unknown };
+  watch.stop = port.onPresence((e) => {
+    if (e.deviceId !== rmmId) return;
+    if (!e.online) watch.sawOffline = true;
+    else if (watch.sawOffline) watch.backOnline = true;
+  });
+  return watch;
+}
+
+/**
+ * The reboot command returns before the device goes down: it is back once it was seen offline
+ * (presence event or poll) and is online again; a device never seen offline counts as back when
+ * online 2 minutes after the request (a reboot faster than the polls, or a resumed attempt).
+ */
+async function waitBackOnline(deps: PatcherDeps, port: RmmPort, rmmId: string, watch: { sawOffline: boolean; backOnline: boolean }, requestedAt: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   const pollMs = deps.pollMs ?? 2000;
-  // The reboot command returns before the device goes down: first see it offline (or a presence
-  // event), then online; a device never seen offline counts as back after 2 minutes online.
-  let sawOffline = false;
-  const unsubscribe = port.onPresence((e) => {
-    if (e.deviceId === rmmId && !e.online) sawOffline = true;
-  });
-  const onlineSince = Date.now();
-  try {
-    while (Date.now() < deadline) {
-      deps.heartbeat?.();
-      const d = await port.getDevice(rmmId).catch(() => null);
-      if (d && !d.online) sawOffline = true;
-      if (d?.online && (sawOffline || Date.now() - onlineSince > 120_000)) return true;
-      await new Promise((r) => setTimeout(r, pollMs));
-    }
-    return false;
-  } finally {
-    unsubscribe();
+  while (Date.now() < deadline) {
+    deps.heartbeat?.();
+    const d = await port.getDevice(rmmId).catch(() => null);
+    if (d && !d.online) watch.sawOffline = true;
+    if (d?.online && (watch.sawOffline || Date.now() - requestedAt > 120_000)) return true;
+    // Sleep until the next poll, or until a presence event says it is back.
+    for (let waited = 0; waited < pollMs && !watch.backOnline; waited += 100) await new Promise((r) => setTimeout(r, 100));
   }
+  return false;
 }
 
 /** The per-(rollout, device, step) rows: evidence for reports and the idempotency ledger. */
