@@ -76,7 +76,9 @@ async function main() {
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   };
-  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  let interrupted = false;
+  process.on('SIGINT', () => (interrupted = true));
+  process.on('SIGTERM', () => (interrupted = true));
 
   try {
     const cli = await ensureTemporalCli({ cacheDir: config.cacheDir, explicitPath: config.temporal.dev.cliPath, log });
@@ -112,8 +114,8 @@ async function main() {
     const running = worker.run();
     cleanups.push(async () => {
       worker.shutdown();
-      await running.catch(() => undefined);
-      await connection.close();
+      await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, 15_000))]);
+      await connection.close().catch(() => undefined);
     });
 
     let peakRss = 0;
@@ -135,6 +137,7 @@ async function main() {
     let last = '';
     let view: RolloutView;
     for (;;) {
+      if (interrupted) throw new Error('interrupted');
       view = await handle.query(rolloutProgressQuery).catch(() => view);
       if (view) {
         const line = view.rings.map((r) => `${r.name} ${r.succeeded + r.failed}/${r.size}`).join(', ');

@@ -29,6 +29,7 @@ beforeAll(async () => {
       { id: 'halt', name: 'Halt Co', devices: 14 },
       { id: 'pause', name: 'Pause Co', devices: 8 },
       { id: 'offline', name: 'Offline Co', devices: 5 },
+      { id: 'long', name: 'Long Co', devices: 40 },
     ],
     latencyMs: [10, 40],
     rebootRequiredRate: 0.25,
@@ -230,4 +231,24 @@ test('offline devices are caught up when they come back within the window, other
   expect(sim.installs.get('sim-offline-00003') ?? 0).toBe(0);
   const missed = await ctx.prisma.rolloutDevice.findMany({ where: { rolloutId: rollout.id, state: 'missed' }, include: { device: true } });
   expect(missed.map((m) => [m.device.rmmDeviceId, m.reason])).toEqual([['sim-offline-00003', 'offline for the whole catch-up period']]);
+});
+
+test('a long rollout continues as new to keep its history small, and loses nothing on the way', async () => {
+  const { client, devices } = await clientWithDevices(ctx, { simulator: sim }, 'simulator', 'long', 'longco');
+  const { rollout, handle } = await startRollout(ctx, {
+    name: 'continue-as-new',
+    clientIds: [client.id],
+    patchSet: { kind: 'script', id: 'long-1', install: 'i', verify: 'v' },
+    policy: { rings: [{ name: 'first', percent: 0.25 }, { name: 'rest', approval: false }], batchSize: 2, maxParallelBatches: 2, historyBudget: 200 },
+  });
+  const done = await waitForStatus(ctx, rollout.workflowId, 'completed', 180_000);
+  expect(done.runs).toBeGreaterThanOrEqual(1);
+  expect(done.rings.map((r) => [r.name, r.succeeded, r.size])).toEqual([
+    ['first', 10, 10],
+    ['rest', 30, 30],
+  ]);
+  for (const d of devices) expect(sim.installs.get(d.rmmDeviceId)).toBe(1);
+  // Every run stayed near the budget (a run drains its in-flight children before continuing).
+  for await (const run of ctx.temporal.client.workflow.list({ query: `WorkflowId = "${rollout.workflowId}"` })) expect(run.historyLength).toBeLessThan(400);
+  expect((await handle.describe()).searchAttributes.RolloutId).toEqual([rollout.id]);
 });

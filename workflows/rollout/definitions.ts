@@ -47,8 +47,10 @@ export interface RolloutPolicy {
   retryInitialMs?: number;
   /** How long a rebooted device may take to come back. Default 20 minutes. */
   rebootTimeoutMs?: number;
-  /** A device activity not heard from for this long is retried elsewhere (worker died). Default 2 minutes. */
+  /** A device activity not heard from for this long is retried (worker died, completion lost). Default 30 s. */
   heartbeatTimeoutMs?: number;
+  /** The rollout continues as new past this many history events. Default 4000. */
+  historyBudget?: number;
   /** Script timeout on the device. Default 30 minutes. */
   scriptTimeoutMs?: number;
 }

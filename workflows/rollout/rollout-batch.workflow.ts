@@ -13,7 +13,7 @@ export async function rolloutBatchWorkflow(input: BatchInput): Promise<BatchResu
   const policy = input.policy;
   const { patchDevice } = proxyActivities<Activities>({
     startToCloseTimeout: (policy.scriptTimeoutMs ?? 30 * 60_000) * 3 + (policy.rebootTimeoutMs ?? 20 * 60_000),
-    heartbeatTimeout: policy.heartbeatTimeoutMs ?? 120_000,
+    heartbeatTimeout: policy.heartbeatTimeoutMs ?? 30_000,
     retry: {
       initialInterval: policy.retryInitialMs ?? 10_000,
       backoffCoefficient: 2,

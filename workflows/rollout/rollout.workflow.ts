@@ -141,6 +141,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutCarr
     { validator: (_req) => assertControllable(state, 'cancelled', (s) => s.cancelRequested) },
   );
 
+  if (carried) publish();
   if (!state.planned) {
     upsertSearchAttributes([
       { key: searchAttributes.RolloutId, value: input.rolloutId },
@@ -236,7 +237,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutCarr
   };
 
   const maybeContinueAsNew = async () => {
-    if (workflowInfo().historyLength < HISTORY_BUDGET && !workflowInfo().continueAsNewSuggested) return;
+    if (workflowInfo().historyLength < (policy.historyBudget ?? HISTORY_BUDGET) && !workflowInfo().continueAsNewSuggested) return;
     await drain();
     const ring = state.rings[state.ringIndex];
     if (ring) absorb(ring);

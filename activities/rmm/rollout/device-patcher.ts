@@ -39,10 +39,10 @@ type StepRow = { status: string; attempts: number; outputExcerpt: string | null;
 export async function patchDevice(deps: PatcherDeps, input: PatchDeviceInput): Promise<DeviceOutcome> {
   const { prisma } = deps;
   const key = { rolloutId: input.rolloutId, deviceId: input.deviceId };
-  const membership = await prisma.rolloutDevice.findUnique({ where: { rolloutId_deviceId: key } });
+  const membership = await prisma.rolloutDevice.findUnique({ where: { rolloutId_deviceId: key }, include: { device: true } });
   if (!membership) throw new OperationalError(`device ${input.deviceId} is not part of rollout ${input.rolloutId}`, 'postgresql');
   if (membership.state === 'succeeded') return { deviceId: input.deviceId, state: 'succeeded' };
-  const device = await prisma.device.findUniqueOrThrow({ where: { id: input.deviceId } });
+  const device = membership.device;
   const port = deps.rmm[device.rmmProvider as keyof RmmRegistry];
   if (!port) throw new OperationalError(`this worker has no ${device.rmmProvider} RMM adapter configured`, device.rmmProvider);
   const platform = (device.platform as 'linux' | 'windows') ?? 'linux';
@@ -83,19 +83,21 @@ export async function patchDevice(deps: PatcherDeps, input: PatchDeviceInput): P
     const inst = row('install');
     if (inst?.status === 'DONE') rebootRequired ||= parseFacts(inst.outputExcerpt ?? '').REBOOT_REQUIRED === '1';
     else {
+      let installDone = false;
       if (inst?.status === 'RUNNING') {
         // An earlier attempt died mid-install: it may have worked. Check before installing again.
         const v = await port.runScript(rmmId, { ...verifyScript(input.patchSet, platform), timeoutMs: input.policy.scriptTimeoutMs });
         if (v.exitCode === 0) {
           await ledger.done('install', 'verify passed after an interrupted install: not installed again');
+          installDone = true;
         }
       }
-      if (!(await ledger.isDone('install'))) {
+      if (!installDone) {
         const r = await ledger.run('install', installScript(input.patchSet, platform), port, rmmId, input.policy);
         if (r.exitCode !== 0) {
           const reason = `install exited with ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}: ${tail(r.stderr || r.stdout)}`;
           const failed = await ledger.fail('install', reason);
-          if ((await ledger.attempts('install')) < (input.policy.installAttempts ?? 2)) throw new OperationalError(`${reason}; will retry`, 'rmm-agent');
+          if ((inst ? inst.attempts + 1 : 1) < (input.policy.installAttempts ?? 2)) throw new OperationalError(`${reason}; will retry`, 'rmm-agent');
           return finish(failed);
         }
         rebootRequired ||= parseFacts(r.stdout).REBOOT_REQUIRED === '1';
@@ -107,16 +109,25 @@ export async function patchDevice(deps: PatcherDeps, input: PatchDeviceInput): P
     let rebooted = false;
     if (rebootRequired) {
       rebooted = true;
-      if (row('reboot')?.status !== 'DONE') {
-        await ledger.start('reboot', 'reboot');
-        await port.reboot(rmmId);
-        await ledger.done('reboot');
-      }
-      if (row('wait-online')?.status !== 'DONE') {
-        await ledger.start('wait-online', 'wait for the device to reconnect');
-        const back = await waitBackOnline(deps, port, rmmId, input.policy.rebootTimeoutMs ?? 20 * 60_000);
-        if (!back) return finish(await ledger.fail('wait-online', 'did not come back online after the reboot'));
-        await ledger.done('wait-online');
+      // Watch presence before asking for the reboot, so a quick reboot's offline event is seen.
+      const watch = watchOffline(port, rmmId);
+      try {
+        const rebootRow = row('reboot');
+        let requestedAt = rebootRow?.status === 'DONE' ? (rebootRow.finishedAt?.getTime() ?? Date.now()) : Date.now();
+        if (rebootRow?.status !== 'DONE') {
+          await ledger.start('reboot', 'reboot');
+          requestedAt = Date.now();
+          await port.reboot(rmmId);
+          await ledger.done('reboot');
+        }
+        if (row('wait-online')?.status !== 'DONE') {
+          await ledger.start('wait-online', 'wait for the device to reconnect');
+          const back = await waitBackOnline(deps, port, rmmId, watch, requestedAt, input.policy.rebootTimeoutMs ?? 20 * 60_000);
+          if (!back) return finish(await ledger.fail('wait-online', 'did not come back online after the reboot'));
+          await ledger.done('wait-online');
+        }
+      } finally {
+        watch.stop();
       }
     }
 
@@ -136,28 +147,33 @@ function tail(text: string): string {
   return t.length > 300 ? `…${t.slice(-300)}` : t;
 }
 
-async function waitBackOnline(deps: PatcherDeps, port: RmmPort, rmmId: string, timeoutMs: number): Promise<boolean> {
+function watchOffline(port: RmmPort, rmmId: string) {
+  const watch = { sawOffline: false, backOnline: false, stop: () => undefined as unknown };
+  watch.stop = port.onPresence((e) => {
+    if (e.deviceId !== rmmId) return;
+    if (!e.online) watch.sawOffline = true;
+    else if (watch.sawOffline) watch.backOnline = true;
+  });
+  return watch;
+}
+
+/**
+ * The reboot command returns before the device goes down: it is back once it was seen offline
+ * (presence event or poll) and is online again; a device never seen offline counts as back when
+ * online 2 minutes after the request (a reboot faster than the polls, or a resumed attempt).
+ */
+async function waitBackOnline(deps: PatcherDeps, port: RmmPort, rmmId: string, watch: { sawOffline: boolean; backOnline: boolean }, requestedAt: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   const pollMs = deps.pollMs ?? 2000;
-  // The reboot command returns before the device goes down: first see it offline (or a presence
-  // event), then online; a device never seen offline counts as back after 2 minutes online.
-  let sawOffline = false;
-  const unsubscribe = port.onPresence((e) => {
-    if (e.deviceId === rmmId && !e.online) sawOffline = true;
-  });
-  const onlineSince = Date.now();
-  try {
-    while (Date.now() < deadline) {
-      deps.heartbeat?.();
-      const d = await port.getDevice(rmmId).catch(() => null);
-      if (d && !d.online) sawOffline = true;
-      if (d?.online && (sawOffline || Date.now() - onlineSince > 120_000)) return true;
-      await new Promise((r) => setTimeout(r, pollMs));
-    }
-    return false;
-  } finally {
-    unsubscribe();
+  while (Date.now() < deadline) {
+    deps.heartbeat?.();
+    const d = await port.getDevice(rmmId).catch(() => null);
+    if (d && !d.online) watch.sawOffline = true;
+    if (d?.online && (watch.sawOffline || Date.now() - requestedAt > 120_000)) return true;
+    // Sleep until the next poll, or until a presence event says it is back.
+    for (let waited = 0; waited < pollMs && !watch.backOnline; waited += 100) await new Promise((r) => setTimeout(r, 100));
   }
+  return false;
 }
 
 /** The per-(rollout, device, step) rows: evidence for reports and the idempotency ledger. */
@@ -180,35 +196,27 @@ class StepLedger {
     });
   }
 
+  /** Marks the step RUNNING, then runs it; done() / fail() record the result with the status. */
   async run(step: PatchStep, script: StepScript, port: RmmPort, rmmId: string, policy: RolloutPolicy): Promise<ScriptResult> {
     await this.start(step, script.script);
     const r = await port.runScript(rmmId, { ...script, timeoutMs: policy.scriptTimeoutMs ?? 30 * 60_000 });
     const output = `${r.stdout}${r.stderr ? `\n[stderr]\n${r.stderr}` : ''}`;
-    await this.prisma.rolloutStep.update({
-      where: this.where(step),
-      data: {
-        exitCode: r.exitCode,
-        outputDigest: crypto.createHash('sha256').update(r.stdout).update('\0').update(r.stderr).digest('hex'),
-        outputExcerpt: output.length > EXCERPT ? output.slice(-EXCERPT) : output,
-      },
+    this.results.set(step, {
+      exitCode: r.exitCode,
+      outputDigest: crypto.createHash('sha256').update(r.stdout).update('\0').update(r.stderr).digest('hex'),
+      outputExcerpt: output.length > EXCERPT ? output.slice(-EXCERPT) : output,
     });
     return r;
   }
 
+  private readonly results = new Map<PatchStep, { exitCode: number; outputDigest: string; outputExcerpt: string }>();
+
   async done(step: PatchStep, note?: string): Promise<void> {
-    await this.prisma.rolloutStep.update({ where: this.where(step), data: { status: 'DONE', finishedAt: new Date(), ...(note ? { error: note } : {}) } });
+    await this.prisma.rolloutStep.update({ where: this.where(step), data: { ...this.results.get(step), status: 'DONE', finishedAt: new Date(), ...(note ? { error: note } : {}) } });
   }
 
   async fail(step: PatchStep, reason: string): Promise<DeviceOutcome> {
-    await this.prisma.rolloutStep.update({ where: this.where(step), data: { status: 'FAILED', finishedAt: new Date(), error: reason.slice(0, 2000) } });
+    await this.prisma.rolloutStep.update({ where: this.where(step), data: { ...this.results.get(step), status: 'FAILED', finishedAt: new Date(), error: reason.slice(0, 2000) } });
     return { deviceId: this.deviceId, state: 'failed', reason: `${step}: ${reason}`.slice(0, 500) };
-  }
-
-  async isDone(step: PatchStep): Promise<boolean> {
-    return (await this.prisma.rolloutStep.findUnique({ where: this.where(step) }))?.status === 'DONE';
-  }
-
-  async attempts(step: PatchStep): Promise<number> {
-    return (await this.prisma.rolloutStep.findUnique({ where: this.where(step) }))?.attempts ?? 0;
   }
 }

@@ -25,7 +25,7 @@ export function createRolloutActivities(deps: RolloutActivityDeps) {
     recordApproval: (input: { rolloutId: string } & ApprovalRequest) => recordApproval(deps, input),
     async patchDevice(input: PatchDeviceInput): Promise<DeviceOutcome> {
       const ctx = Context.current();
-      const beat = setInterval(() => ctx.heartbeat(), Math.min(10_000, (input.policy.heartbeatTimeoutMs ?? 120_000) / 3));
+      const beat = setInterval(() => ctx.heartbeat(), Math.min(10_000, (input.policy.heartbeatTimeoutMs ?? 30_000) / 3));
       try {
         return await patchDevice({ ...deps, heartbeat: () => ctx.heartbeat(), pollMs: deps.rebootPollMs }, input);
       } finally {

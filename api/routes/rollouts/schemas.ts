@@ -79,6 +79,7 @@ export const createRolloutSchema = {
           rebootTimeoutMs: { type: 'integer', minimum: 1000 },
           scriptTimeoutMs: { type: 'integer', minimum: 1000 },
           heartbeatTimeoutMs: { type: 'integer', minimum: 1000 },
+          historyBudget: { type: 'integer', minimum: 200, maximum: 40000 },
         },
       },
     },
