@@ -10,5 +10,5 @@ module.exports = {
   transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
   // Jest on Node 20 cannot require() ES modules; these dependencies ship only ESM, so Jest
   // compiles them to CommonJS (plain Node and tsx load them natively).
-  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie|email-reply-parser|file-type|strtok3|token-types|uint8array-extras|@tokenizer|@borewit)/)'],
 };

@@ -72,6 +72,48 @@ export const configKeys = {
     .string()
     .default('mspflow.local')
     .describe('Domain of the Message-IDs mspflow generates (normally the MSP\'s mail domain).'),
+  MAIL_SUPPORT_ADDRESS: optionalString
+    .refine((v) => v === undefined || /^[^\s<>@,;"+]+@[^\s<>@,;"]+$/.test(v), 'must be a plain address without "+"')
+    .describe(
+      'Support address clients write to; replies come back to support+<token>@ its domain. Unset: the address in MAIL_FROM.',
+    ),
+  MAIL_REPLY_SECRET: optionalString
+    .refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters')
+    .describe(
+      'Server secret that signs reply tokens (Message-IDs, Reply-To). Unset: a random one is generated once and kept in DATA_DIR/mail-reply.secret.',
+    ),
+  MAIL_REPLY_PREVIOUS_SECRETS: optionalString.describe(
+    'Comma-separated former MAIL_REPLY_SECRET values, still accepted when verifying (secret rotation).',
+  ),
+  MAIL_AUTO_BUDGET: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(5)
+    .describe('Automatic mails (acknowledgements, rejections, explanations) one address may receive per budget window.'),
+  MAIL_AUTO_BUDGET_WINDOW_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(60)
+    .describe('Sliding window of MAIL_AUTO_BUDGET, in minutes.'),
+  MAIL_SUPPRESSION_DAYS: z.coerce
+    .number()
+    .min(0)
+    .default(7)
+    .describe('How long an address that bounced gets no automatic mail (0: never suppress).'),
+  MAIL_MAX_MESSAGE_MB: z.coerce
+    .number()
+    .positive()
+    .default(25)
+    .describe('Largest inbound message accepted; a bigger one is answered politely and not turned into a ticket.'),
+  MAIL_ATTACHMENT_MAX_MB: z.coerce.number().positive().default(20).describe('Largest attachment kept from an inbound message.'),
+  MAIL_ATTACHMENT_MAX_COUNT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(20)
+    .describe('Most attachments (inline images included) kept from one inbound message; the rest are listed as refused.'),
   NOTIFY_ALLOW_PRIVATE_TARGETS: bool
     .default(false)
     .describe('Let webhook notifications go to loopback/private addresses (single-host setups, tests). Off: SSRF guard.'),
@@ -126,6 +168,15 @@ export interface Config {
     smtp: { host: string; port: number; secure: boolean; auth?: { user: string; pass: string } } | undefined;
     from: string;
     domain: string;
+    /** Plain support address (no "+"): the base of the plus-addressed Reply-To. */
+    supportAddress: string;
+    /** Set MAIL_REPLY_SECRET, or undefined: resolveReplySecrets() then uses the generated one. */
+    replySecret: string | undefined;
+    previousReplySecrets: string[];
+    autoBudget: { count: number; windowMinutes: number };
+    suppressionDays: number;
+    maxMessageBytes: number;
+    attachments: { maxBytes: number; maxCount: number };
   };
   notify: { allowPrivateTargets: boolean };
   outboxPollMs: number;
@@ -183,11 +234,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
       from: c.MAIL_FROM,
       domain: c.MAIL_DOMAIN,
+      supportAddress: (c.MAIL_SUPPORT_ADDRESS ?? addressOfMailFrom(c.MAIL_FROM)).toLowerCase(),
+      replySecret: c.MAIL_REPLY_SECRET,
+      previousReplySecrets: (c.MAIL_REPLY_PREVIOUS_SECRETS ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
+      autoBudget: { count: c.MAIL_AUTO_BUDGET, windowMinutes: c.MAIL_AUTO_BUDGET_WINDOW_MINUTES },
+      suppressionDays: c.MAIL_SUPPRESSION_DAYS,
+      maxMessageBytes: Math.round(c.MAIL_MAX_MESSAGE_MB * 1024 * 1024),
+      attachments: { maxBytes: Math.round(c.MAIL_ATTACHMENT_MAX_MB * 1024 * 1024), maxCount: c.MAIL_ATTACHMENT_MAX_COUNT },
     },
     notify: { allowPrivateTargets: c.NOTIFY_ALLOW_PRIVATE_TARGETS },
     outboxPollMs: c.OUTBOX_POLL_MS,
     crashAt: c.CRASH_AT,
   };
+}
+
+/** The bare address of a From value such as `"Name" <a@b>` or `a@b`. */
+function addressOfMailFrom(from: string): string {
+  const m = /<([^<>]+)>\s*$/.exec(from);
+  return (m ? m[1] : from).trim();
 }
 
 /** Markdown table of every key, its default and meaning (for the README). */

@@ -1,0 +1,126 @@
+import type { ReplyTokenKind, ReplyTokenRole } from '../../lib/mail/reply-token';
+
+/**
+ * The contract of the outbound mail gateway (gateway.ts): the one way mspflow sends mail.
+ * Templates are `templates/<template>.<locale>.ejs`; see templates/README.md for their data.
+ */
+export type MailTemplate =
+  | 'ticket-acknowledgement'
+  | 'ticket-new-technician'
+  | 'ticket-reply'
+  | 'unknown-command'
+  | 'oversize-rejection'
+  | 'unknown-sender-rejection'
+  | 'sla-notification';
+
+export const MAIL_TEMPLATES: readonly MailTemplate[] = [
+  'ticket-acknowledgement',
+  'ticket-new-technician',
+  'ticket-reply',
+  'unknown-command',
+  'oversize-rejection',
+  'unknown-sender-rejection',
+  'sla-notification',
+];
+
+export type MailLocale = 'fr' | 'en';
+
+export interface TicketRef {
+  id: number;
+  subject: string;
+  priority?: string;
+  status?: string;
+  clientName?: string;
+}
+
+/** What each template reads (besides `locale`, `supportAddress` and `subject()`, always given). */
+export interface TemplateData {
+  'ticket-acknowledgement': { ticket: TicketRef; contactName?: string | null };
+  'ticket-new-technician': {
+    ticket: TicketRef;
+    requester: { name?: string | null; email: string };
+    /** The client's message (reply text, not sanitised HTML). */
+    bodyText: string;
+    technicianName?: string | null;
+  };
+  'ticket-reply': { ticket: TicketRef; bodyText: string; technicianName: string };
+  'unknown-command': { ticket: TicketRef; errors: Array<{ text: string; message: string }> };
+  'oversize-rejection': { subject: string; sizeBytes: number; maxBytes: number };
+  'unknown-sender-rejection': { subject: string };
+  'sla-notification': {
+    title: string;
+    text: string;
+    severity: 'info' | 'warning' | 'critical';
+    ticket?: { id: number; number: string; subject: string };
+    fields?: Array<{ name: string; value: string }>;
+  };
+}
+
+export type AutomaticKind = 'auto-replied' | 'auto-generated';
+
+export interface SendMailRequest<T extends MailTemplate = MailTemplate> {
+  /**
+   * Business key of this send (e.g. `ticket-42:ack`, `inbound-<ledger id>:unknown-command`,
+   * `ticket-42:relay:<inbound Message-ID>`): unique for all time; a retry with the same key
+   * never sends a second mail.
+   */
+  idempotencyKey: string;
+  template: T;
+  data: TemplateData[T];
+  /** Plain addresses. Automatic mail: exactly one, and no cc. */
+  to: string[];
+  cc?: string[];
+  /** The contact's language; anything but 'fr'/'en' (or nothing) falls back to 'en'. */
+  locale?: string | null;
+  /**
+   * false: a person's message (a technician's reply relayed to the client): no budget, no
+   * suppression, no Auto-Submitted. Otherwise the RFC 3834 kind: 'auto-replied' for an answer
+   * to an inbound message (acknowledgement, rejection, command explanation), 'auto-generated'
+   * for the rest (notifications). Automatic mail honours the suppression list and the budget.
+   */
+  automatic: false | AutomaticKind;
+  /**
+   * Signed reply token for the (single) recipient: it goes in the Message-ID and in the
+   * plus-addressed Reply-To, so the answer routes back to this entity. Omit for mail that needs
+   * no answer (the Reply-To is then the plain support address).
+   */
+  replyToken?: { kind: ReplyTokenKind; entityId: string; role: ReplyTokenRole };
+  ticketId?: number | null;
+  /** Threading: the message this one answers, and the References chain (oldest first). */
+  inReplyTo?: string | null;
+  references?: string[];
+  /** Display name for From (the address is always the support address), e.g. "Alice (ACME Support)". */
+  fromName?: string;
+}
+
+export type SendStatus = 'sent' | 'already-sent' | 'suppressed' | 'over-budget' | 'failed';
+
+export interface SendOutcome {
+  status: SendStatus;
+  /** Our Message-ID (with angle brackets): the same on every retry of the key. */
+  messageId: string;
+  /** OutboundMail row id. */
+  outboundId: string;
+  /** For 'failed': the server's refusal. */
+  error?: string;
+}
+
+export interface MailGateway {
+  /**
+   * Renders and sends one mail, recorded in OutboundMail under its idempotency key.
+   * Throws OperationalError when the SMTP server is unreachable or answers 4xx (retry later:
+   * the row stays SENDING and the retry reuses its Message-ID); a permanent 5xx refusal is
+   * recorded and returned as 'failed', never retried.
+   */
+  send<T extends MailTemplate>(req: SendMailRequest<T>): Promise<SendOutcome>;
+  /** Renders without sending or recording (previews, tests). */
+  render<T extends MailTemplate>(template: T, locale: string | null | undefined, data: TemplateData[T]): RenderedMail;
+  close(): void;
+}
+
+export interface RenderedMail {
+  locale: MailLocale;
+  subject: string;
+  html: string;
+  text: string;
+}

@@ -1,0 +1,64 @@
+/**
+ * Subjects: the reply/forward prefixes mail programs add (English, French, German, Dutch,
+ * Scandinavian, Outlook's translated ones), tags such as `[EXT]` or `[External]` that gateways
+ * put in front, and our ticket token `[#T-1042]`.
+ */
+
+/** Reply and forward prefixes, lower case, without the colon. */
+const PREFIXES = [
+  're', 'fw', 'fwd', 'aw', 'wg', 'tr', 'réf', 'ref', 'rép', 'rep', 'r', 'sv', 'vs', 'antw', 'doorst', 'rif', 'enc', 'res',
+];
+const PREFIX = new RegExp(
+  String.raw`^\s*(?:${PREFIXES.join('|')})\s*(?:\[\d+\]|\(\d+\))?\s*\.?\s*[:：]\s*`,
+  'iu',
+);
+/** A bracketed tag that is not our ticket token, e.g. [EXT], [External], [SPAM?], (EXTERNAL). */
+const TAG = /^\s*(?:\[(?!#T-\d)[^\]\r\n]{1,24}\]|\((?:ext|external|externe)\))\s*/iu;
+const TICKET = /\[#T-(\d{1,12})\]/i;
+
+/**
+ * The subject without leading reply/forward prefixes and tags, repeated or mixed
+ * (`RE: TR: [EXT] Re[2]: Printer` → `Printer`). Our `[#T-n]` token is kept.
+ */
+export function stripReplyPrefixes(subject: string): string {
+  let s = normalizeSpaces(subject);
+  for (;;) {
+    const next = s.replace(PREFIX, '').replace(TAG, '');
+    if (next === s) return s.trim();
+    s = next;
+  }
+}
+
+/** The subject as it should be compared or stored: no prefixes, no tags, no ticket token. */
+export function baseSubject(subject: string): string {
+  return normalizeSpaces(stripReplyPrefixes(subject).replace(new RegExp(TICKET.source, 'gi'), ' ')).trim();
+}
+
+/** The ticket number in a `[#T-1042]` token anywhere in the subject, or null. */
+export function ticketNumberFromSubject(subject: string): number | null {
+  const m = TICKET.exec(subject ?? '');
+  if (!m) return null;
+  const n = Number(m[1]);
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+export function ticketToken(ticketId: number): string {
+  return `[#T-${ticketId}]`;
+}
+
+/** `[#T-1042] Printer on fire` (the token once, first, whatever the subject carried). */
+export function subjectWithTicket(subject: string, ticketId: number): string {
+  const base = baseSubject(subject);
+  return base ? `${ticketToken(ticketId)} ${base}` : ticketToken(ticketId);
+}
+
+/** `Re: [#T-1042] Printer on fire`. */
+export function replySubject(subject: string, ticketId: number): string {
+  return `Re: ${subjectWithTicket(subject, ticketId)}`;
+}
+
+function normalizeSpaces(s: string): string {
+  return String(s ?? '')
+    .replace(/[\r\n\t\u00a0\u2000-\u200b\u202f\u3000]+/g, ' ')
+    .replace(/ {2,}/g, ' ');
+}
