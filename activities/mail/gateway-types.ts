@@ -45,8 +45,8 @@ export interface TemplateData {
   };
   'ticket-reply': { ticket: TicketRef; bodyText: string; technicianName: string };
   'unknown-command': { ticket: TicketRef; errors: Array<{ text: string; message: string }> };
-  'oversize-rejection': { subject: string; sizeBytes: number; maxBytes: number };
-  'unknown-sender-rejection': { subject: string };
+  'oversize-rejection': { originalSubject: string; sizeBytes: number; maxBytes: number };
+  'unknown-sender-rejection': { originalSubject: string };
   'sla-notification': {
     title: string;
     text: string;
