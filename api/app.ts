@@ -10,6 +10,7 @@ import { ticketLifecycleRoutes } from './routes/tickets/lifecycle';
 import { userRoutes } from './routes/users';
 import { slaRoutes } from './routes/sla';
 import { notificationRouteRoutes } from './routes/notification-routes';
+import { mailIntakeRoutes } from './routes/mail-intake';
 import { errorResponse } from './schemas/common';
 import type { ApiDeps } from './types';
 
@@ -43,6 +44,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => userRoutes(scope, deps));
   await app.register(async (scope) => slaRoutes(scope, deps));
   await app.register(async (scope) => notificationRouteRoutes(scope, deps));
+  await app.register(async (scope) => mailIntakeRoutes(scope, deps));
   await app.register(async (scope) => {
     await ticketRoutes(scope, deps);
     await ticketLifecycleRoutes(scope, deps);

@@ -16,7 +16,14 @@ export class OutboxDispatcher {
   private stopped = false;
 
   constructor(
-    private readonly deps: { prisma: PrismaClient; temporal: Client; taskQueue: string; log: Logger },
+    private readonly deps: {
+      prisma: PrismaClient;
+      temporal: Client;
+      taskQueue: string;
+      log: Logger;
+      /** Performers of further effect kinds (ticket signals, commands, mail), by kind. */
+      handlers?: Record<string, (payload: unknown) => Promise<void>>;
+    },
     private readonly pollMs: number,
   ) {}
 
@@ -83,8 +90,12 @@ export class OutboxDispatcher {
         this.deps.log.info({ workflowId: r.workflowId, alreadyStarted: r.alreadyStarted }, 'ticket workflow started');
         return;
       }
-      default:
-        throw new Error(`Unknown outbox effect kind "${effect.kind}"`);
+      default: {
+        const handler = this.deps.handlers?.[effect.kind];
+        if (!handler) throw new Error(`Unknown outbox effect kind "${effect.kind}"`);
+        await handler(effect.payload);
+        return;
+      }
     }
   }
 }

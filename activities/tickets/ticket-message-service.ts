@@ -1,0 +1,136 @@
+import crypto from 'node:crypto';
+import type { Prisma } from '../../lib/db/prisma';
+import { signalTicket, sendTicketMail } from './ticket-effects';
+
+/**
+ * Messages on a ticket, written once for the API and the mail intake. Each runs inside the
+ * caller's transaction and is keyed by `sourceKey` (the mail ledger row, an API idempotency key):
+ * the unique constraint makes a replay write nothing twice. Effects (workflow signals, mail to
+ * send) go to the outbox in the same transaction.
+ */
+type Tx = Prisma.TransactionClient;
+
+export interface AttachmentInput {
+  storageKey: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  inline: boolean;
+  contentId?: string;
+}
+
+interface MessageBase {
+  ticketId: number;
+  sourceKey: string;
+  bodyText: string;
+  /** Already sanitised. */
+  bodyHtml?: string | null;
+  inboundId?: string;
+  attachments?: AttachmentInput[];
+}
+
+/**
+ * Mail from the client side. A contact's message signals the workflow (resumes a paused clock,
+ * reopens a resolved ticket); an outsider's is kept on the ticket but changes nothing and is
+ * never relayed.
+ */
+export async function addClientMessage(
+  tx: Tx,
+  input: MessageBase & { contactId?: string | null; fromAddress: string; messageId?: string; outside: boolean; at: Date },
+): Promise<{ messageId: string }> {
+  const msg = await tx.ticketMessage.create({
+    data: {
+      ticketId: input.ticketId,
+      direction: 'INBOUND',
+      contactId: input.contactId ?? undefined,
+      fromAddress: input.fromAddress,
+      outside: input.outside,
+      messageId: input.messageId,
+      bodyText: input.bodyText,
+      bodyHtml: input.bodyHtml ?? undefined,
+      inboundId: input.inboundId,
+      sourceKey: input.sourceKey,
+      attachments: input.attachments?.length ? { create: input.attachments } : undefined,
+    },
+  });
+  if (!input.outside) {
+    await signalTicket(tx, input.sourceKey, { ticketId: input.ticketId, signal: 'clientReplied', at: input.at.getTime(), reference: input.messageId });
+  }
+  return { messageId: msg.id };
+}
+
+/** A private note (never sent): technicians' `#internal`, bounces, automatic replies. */
+export async function addInternalNote(tx: Tx, input: MessageBase & { userId?: string | null; fromAddress?: string }): Promise<{ messageId: string }> {
+  const msg = await tx.ticketMessage.create({
+    data: {
+      ticketId: input.ticketId,
+      direction: 'INTERNAL',
+      userId: input.userId ?? undefined,
+      fromAddress: input.fromAddress,
+      bodyText: input.bodyText,
+      bodyHtml: input.bodyHtml ?? undefined,
+      inboundId: input.inboundId,
+      sourceKey: input.sourceKey,
+      attachments: input.attachments?.length ? { create: input.attachments } : undefined,
+    },
+  });
+  return { messageId: msg.id };
+}
+
+/**
+ * A technician's public answer: logged on the ticket and mailed to the requester from the
+ * support address (threaded on the client's last message), and the workflow told (first response).
+ */
+export async function addTechnicianReply(
+  tx: Tx,
+  input: MessageBase & { userId: string; inReplyTo?: string; references?: string[] },
+): Promise<{ messageId: string; sentTo: string[] }> {
+  const ticket = await tx.ticket.findUniqueOrThrow({
+    where: { id: input.ticketId },
+    select: { subject: true, contact: { select: { email: true, locale: true } }, client: { select: { locale: true } } },
+  });
+  const author = await tx.user.findUniqueOrThrow({ where: { id: input.userId }, select: { name: true } });
+  const msg = await tx.ticketMessage.create({
+    data: {
+      ticketId: input.ticketId,
+      direction: 'OUTBOUND',
+      userId: input.userId,
+      bodyText: input.bodyText,
+      bodyHtml: input.bodyHtml ?? undefined,
+      inboundId: input.inboundId,
+      sourceKey: input.sourceKey,
+      attachments: input.attachments?.length ? { create: input.attachments } : undefined,
+    },
+  });
+  const to = ticket.contact ? [ticket.contact.email] : [];
+  if (ticket.contact) {
+    await sendTicketMail(tx, {
+      idempotencyKey: `ticket-${input.ticketId}:reply:${msg.id}`,
+      template: 'ticket-reply',
+      data: { ticket: { id: input.ticketId, subject: ticket.subject }, bodyText: input.bodyText, technicianName: author.name },
+      to,
+      locale: ticket.contact.locale ?? ticket.client.locale,
+      automatic: false,
+      replyToken: { kind: 'ticket', entityId: String(input.ticketId), role: 'contact' },
+      ticketId: input.ticketId,
+      inReplyTo: input.inReplyTo ?? null,
+      references: input.references,
+      fromName: author.name,
+    });
+  }
+  await signalTicket(tx, input.sourceKey, { ticketId: input.ticketId, signal: 'technicianReplied', at: Date.now(), by: input.userId });
+  return { messageId: msg.id, sentTo: to };
+}
+
+/** Time spent, to the minute, once per source. */
+export async function addTimeEntry(tx: Tx, input: { ticketId: number; userId: string; minutes: number; sourceKey: string; note?: string }) {
+  await tx.timeEntry.createMany({
+    data: [{ ticketId: input.ticketId, userId: input.userId, minutes: input.minutes, startedAt: new Date(), note: input.note ?? '', sourceKey: input.sourceKey }],
+    skipDuplicates: true,
+  });
+}
+
+export function storageKeyFor(): string {
+  return `att/${crypto.randomUUID()}`;
+}
