@@ -114,6 +114,28 @@ export const configKeys = {
     .min(0)
     .default(20)
     .describe('Most attachments (inline images included) kept from one inbound message; the rest are listed as refused.'),
+  RUN_MAIL_INTAKE: bool
+    .default(true)
+    .describe('Run the IMAP intake (every enabled Mailbox) in the worker process (needs RUN_WORKER).'),
+  MAIL_UNKNOWN_SENDER: z
+    .enum(['create-contact', 'hold', 'reject'])
+    .default('hold')
+    .describe(
+      'Mail from an address that is no contact and whose domain is no client\'s: `create-contact` (ticket under the "triage" client), `hold` (kept in the triage queue, GET /mail/inbound?status=HELD) or `reject` (polite answer). A mailbox can override it.',
+    ),
+  MAIL_RECONCILE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(60)
+    .describe('The intake re-reads each mailbox this often even without IDLE news, and reconnects after errors with backoff.'),
+  MAIL_INTAKE_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(32)
+    .default(4)
+    .describe('Inbound messages processed at once per mailbox (one sender\'s messages always in order).'),
   NOTIFY_ALLOW_PRIVATE_TARGETS: bool
     .default(false)
     .describe('Let webhook notifications go to loopback/private addresses (single-host setups, tests). Off: SSRF guard.'),
@@ -177,6 +199,12 @@ export interface Config {
     suppressionDays: number;
     maxMessageBytes: number;
     attachments: { maxBytes: number; maxCount: number };
+  };
+  intake: {
+    enabled: boolean;
+    unknownSenders: 'CREATE_CONTACT' | 'HOLD' | 'REJECT';
+    reconcileMs: number;
+    concurrency: number;
   };
   notify: { allowPrivateTargets: boolean };
   outboxPollMs: number;
@@ -244,6 +272,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       suppressionDays: c.MAIL_SUPPRESSION_DAYS,
       maxMessageBytes: Math.round(c.MAIL_MAX_MESSAGE_MB * 1024 * 1024),
       attachments: { maxBytes: Math.round(c.MAIL_ATTACHMENT_MAX_MB * 1024 * 1024), maxCount: c.MAIL_ATTACHMENT_MAX_COUNT },
+    },
+    intake: {
+      enabled: c.RUN_MAIL_INTAKE,
+      unknownSenders: c.MAIL_UNKNOWN_SENDER === 'create-contact' ? 'CREATE_CONTACT' : c.MAIL_UNKNOWN_SENDER === 'reject' ? 'REJECT' : 'HOLD',
+      reconcileMs: c.MAIL_RECONCILE_SECONDS * 1000,
+      concurrency: c.MAIL_INTAKE_CONCURRENCY,
     },
     notify: { allowPrivateTargets: c.NOTIFY_ALLOW_PRIVATE_TARGETS },
     outboxPollMs: c.OUTBOX_POLL_MS,
