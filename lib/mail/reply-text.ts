@@ -34,11 +34,14 @@ const HEADER_NEXT = /^\s*\*?(?:sent|envoy[ée]|date|gesendet|to|[àa]|cc|subject
 const MOBILE_FOOTER =
   /^\s*(?:obtenir outlook pour (?:ios|android)|t[ée]l[ée]charger outlook pour (?:ios|android)|get outlook for (?:ios|android)|envoy[ée] depuis mon .{1,60}|envoy[ée] (?:de|à partir de) (?:mon |outlook ).{1,60}|sent from mail for windows.*|sent from (?:my |outlook ).{1,60})\s*$/i;
 const UNDERSCORES = /^\s*_{10,}\s*$/;
+const FORWARD_MARKER =
+  /^\s*(?:-+\s*(?:forwarded message|message transf[ée]r[ée]|mail transf[ée]r[ée])\s*-*|begin forwarded message\s*:|d[ée]but du message r[ée]exp[ée]di[ée]\s*:)\s*$/i;
 
 /** The index of the first line where quoted history or a footer starts, or -1. */
 function cutIndex(lines: string[]): number {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
+    if (FORWARD_MARKER.test(line)) return -1; // what follows is forwarded content, kept whole
     if (MOBILE_FOOTER.test(line)) return i;
     if (HEADER_FROM.test(line) && lines.slice(i + 1, i + 4).some((l) => HEADER_NEXT.test(l))) {
       return i > 0 && UNDERSCORES.test(lines[i - 1]) ? i - 1 : i;

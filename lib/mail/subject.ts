@@ -12,8 +12,12 @@ const PREFIX = new RegExp(
   String.raw`^\s*(?:${PREFIXES.join('|')})\s*(?:\[\d+\]|\(\d+\))?\s*\.?\s*[:：]\s*`,
   'iu',
 );
-/** A bracketed tag that is not our ticket token, e.g. [EXT], [External], [SPAM?], (EXTERNAL). */
-const TAG = /^\s*(?:\[(?!#T-\d)[^\]\r\n]{1,24}\]|\((?:ext|external|externe)\))\s*/iu;
+/**
+ * Tags mail gateways put in front of the subject: [EXT], [External], [EXTERNE], (EXTERNAL),
+ * [SPAM?], [CAUTION]... Other bracketed words ([URGENT]) are the sender's and stay.
+ */
+const TAG =
+  /^\s*(?:\[|\()\s*(?:ext|external|externe|ext[ée]rieur|external sender|exp[ée]diteur externe|spam\??|\*+spam\*+|suspected spam|possible spam|caution|warning|phish(?:ing)?\??)\s*(?:\]|\))\s*:?\s*/iu;
 const TICKET = /\[#T-(\d{1,12})\]/i;
 
 /**
