@@ -68,7 +68,7 @@ export async function analyseInbound(raw: Buffer, fallbackMessageId: string): Pr
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : new Date(),
     headers,
     automatic,
-    bounce: automatic.automatic ? await parseBounce(raw, parsed) : null,
+    bounce: automatic.automatic ? parseBounce(raw) : null,
     body: cleanBody(parsed),
     attachments: parsed.attachments ?? [],
   };

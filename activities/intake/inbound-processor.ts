@@ -9,10 +9,11 @@ import { sendTicketMail } from '../tickets/ticket-effects';
 import { addClientMessage, addInternalNote } from '../tickets/ticket-message-service';
 import { insertTicket } from '../tickets/ticket-service';
 import { analyseInbound, UnprocessableMailError, type InboundMail } from './inbound-analysis';
-import { storeAttachments } from './attachments';
+import { refusedNote, storeAttachments } from './attachments';
+import { suppressAddress } from '../mail/suppression';
 import { ensureContact, identifySender, triageClient, type SenderIdentity } from './sender-resolution';
 import { applyTechnicianReply } from './technician-reply';
-import { findThread, type ThreadingKeys } from './threading';
+import { findThread, ticketOfKnownMessage, type ThreadingKeys } from './threading';
 
 type Tx = Prisma.TransactionClient;
 type FinalStatus = 'PROCESSED' | 'IGNORED' | 'HELD' | 'REJECTED';
@@ -22,6 +23,8 @@ export interface IntakeRules {
   unknownSenders: 'CREATE_CONTACT' | 'HOLD' | 'REJECT';
   keys: ThreadingKeys;
   attachments: { maxBytes: number; maxCount: number };
+  /** Days an address that bounced gets no automatic mail. */
+  suppressionDays: number;
 }
 
 export interface ProcessDeps {
@@ -141,7 +144,7 @@ async function decide(tx: Tx, deps: ProcessDeps, row: InboundRow, mail: InboundM
   const sender = await identifySender(tx, mail.from);
   const sourceKey = `inbound:${row.id}`;
 
-  if (mail.bounce) return handleBounce(tx, row, mail, sourceKey);
+  if (mail.bounce) return handleBounce(tx, deps, row, mail, sourceKey);
 
   const thread = await findThread(tx, mail, sender, deps.rules.keys);
 
@@ -172,6 +175,7 @@ async function decide(tx: Tx, deps: ProcessDeps, row: InboundRow, mail: InboundM
     if (fromClient && ticket.status === 'CLOSED' && !(await withinReopenWindow(tx, ticket))) {
       return newTicket(tx, deps, row, mail, sender, sourceKey, ticket.id);
     }
+    const files = await storeAttachments(tx, mail, deps.rules.attachments);
     await addClientMessage(tx, {
       ticketId: ticket.id,
       sourceKey,
@@ -181,9 +185,9 @@ async function decide(tx: Tx, deps: ProcessDeps, row: InboundRow, mail: InboundM
       messageId: mail.messageId,
       outside: !fromClient,
       at: mail.date,
-      bodyText: mail.body.text,
+      bodyText: mail.body.text + refusedNote(files.refused),
       bodyHtml: mail.body.html,
-      attachments: await storeAttachments(tx, mail, deps.rules.attachments),
+      attachments: files.stored,
     });
     return { status: 'PROCESSED', outcome: fromClient ? `reply:${thread.via}` : 'outside-reply', ticketId: ticket.id, clientId: ticket.clientId };
   }
@@ -244,6 +248,7 @@ async function newTicket(
     requestKey: `mail:${row.mailboxId}:${row.messageIdHeader}`,
     linkedTicketId: linkedTicketId ?? undefined,
   });
+  const files = await storeAttachments(tx, mail, deps.rules.attachments);
   await addClientMessage(tx, {
     ticketId,
     sourceKey,
@@ -252,11 +257,12 @@ async function newTicket(
     fromAddress: mail.from,
     messageId: mail.messageId,
     outside: false,
+    signal: false,
     at: mail.date,
-    bodyText: mail.body.text,
+    bodyText: mail.body.text + refusedNote(files.refused),
     bodyHtml: mail.body.html,
-    attachments: await storeAttachments(tx, mail, deps.rules.attachments),
-  }).then(() => undefined);
+    attachments: files.stored,
+  });
   await announceNewTicket(tx, ticketId, clientId, contact, mail, linkedTicketId);
   return { status: 'PROCESSED', outcome: linkedTicketId ? 'new-ticket-linked' : 'new-ticket', ticketId, clientId };
 }
@@ -302,25 +308,21 @@ async function announceNewTicket(
   }
 }
 
-async function handleBounce(tx: Tx, row: InboundRow, mail: InboundMail, sourceKey: string): Promise<Decision> {
+async function handleBounce(tx: Tx, deps: ProcessDeps, row: InboundRow, mail: InboundMail, sourceKey: string): Promise<Decision> {
   const bounce = mail.bounce!;
-  let ticketId: number | null = null;
-  if (bounce.originalMessageId) {
-    const original = await tx.ticketMessage.findFirst({ where: { messageId: bounce.originalMessageId.toLowerCase() }, select: { ticketId: true } });
-    ticketId = original?.ticketId ?? null;
+  const ids = [bounce.originalMessageId, ...bounce.originalReferences.reverse()].filter((x): x is string => Boolean(x));
+  const ticketId = await ticketOfKnownMessage(tx, ids);
+  for (const address of bounce.failedRecipients) {
+    await suppressAddress(tx as unknown as PrismaClient, { address, reason: bounce.diagnostic, source: `inbound:${row.id}`, days: deps.rules.suppressionDays });
   }
-  await suppressBouncedAddresses(tx, bounce.failedRecipients, bounce.diagnostic);
   if (ticketId === null) return { status: 'PROCESSED', outcome: 'bounce' };
   await addInternalNote(tx, {
     ticketId,
     sourceKey,
     inboundId: row.id,
     fromAddress: mail.from,
-    bodyText: `Delivery failed to ${bounce.failedRecipients.join(', ') || 'an unknown address'}: ${bounce.diagnostic}`.slice(0, 10_000),
+    bodyText: `Delivery failed: ${bounce.diagnostic}`.slice(0, 10_000),
   });
   return { status: 'PROCESSED', outcome: 'bounce-note', ticketId, clientId: await clientOf(tx, ticketId) };
 }
 
-async function suppressBouncedAddresses(_tx: Tx, _addresses: string[], _reason: string): Promise<void> {
-  // Wired to the mail gateway's suppression list (lib/mail) when it lands.
-}

@@ -12,6 +12,7 @@ export function intakeRulesFrom(config: Config): IntakeRules {
     unknownSenders: config.intake.unknownSenders,
     keys: { secrets: resolveReplySecrets(config), supportAddress: config.mail.supportAddress, domain: config.mail.domain },
     attachments: config.mail.attachments,
+    suppressionDays: config.mail.suppressionDays,
   };
 }
 

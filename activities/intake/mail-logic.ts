@@ -1,4 +1,5 @@
 import type { ParsedMail } from 'mailparser';
+import { parseBounce as parseBounceReport } from '../../lib/mail/bounce';
 import { htmlToPlainText, sanitizeEmailHtml } from '../../lib/mail/html';
 import { extractReplyText } from '../../lib/mail/reply-text';
 
@@ -17,6 +18,8 @@ export interface BounceInfo {
   failedRecipients: string[];
   /** Message-ID of our message that bounced, when the report carries it. */
   originalMessageId: string | null;
+  /** Every Message-ID the returned headers name. */
+  originalReferences: string[];
   diagnostic: string;
 }
 
@@ -29,6 +32,17 @@ export function cleanBody(parsed: ParsedMail): CleanBody {
   return { text: reply || text.trim(), html };
 }
 
-export async function parseBounce(_raw: Buffer, _parsed: ParsedMail): Promise<BounceInfo | null> {
-  return null;
+export function parseBounce(raw: Buffer): BounceInfo | null {
+  const report = parseBounceReport(raw);
+  if (!report || report.failedRecipients.length === 0) return null;
+  const diagnostic = report.recipients
+    .filter((r) => r.permanent)
+    .map((r) => `${r.address}: ${[r.status, r.diagnostic].filter(Boolean).join(' ') || 'failed'}`)
+    .join('; ');
+  return {
+    failedRecipients: report.failedRecipients,
+    originalMessageId: report.originalMessageId?.toLowerCase() ?? null,
+    originalReferences: report.originalReferences.map((r) => r.toLowerCase()),
+    diagnostic: diagnostic || 'delivery failed',
+  };
 }

@@ -51,18 +51,27 @@ export async function findThread(tx: Tx, mail: InboundMail, sender: SenderIdenti
   }
 
   const ids = [...mail.inReplyTo, ...[...mail.references].reverse()].filter((id) => id !== mail.messageId);
-  if (ids.length) {
-    const known = await tx.ticketMessage.findMany({ where: { messageId: { in: ids } }, select: { messageId: true, ticketId: true } });
-    for (const id of ids) {
-      const hit = known.find((k) => k.messageId === id);
-      if (hit) return { ticketId: hit.ticketId, via: 'message-id' };
-    }
-  }
+  const known = await ticketOfKnownMessage(tx, ids);
+  if (known !== null) return { ticketId: known, via: 'message-id' };
 
   const number = ticketNumberFromSubject(mail.subject);
   if (number !== null && sender.contact) {
     const ticket = await tx.ticket.findUnique({ where: { id: number }, select: { id: true, clientId: true } });
     if (ticket && ticket.clientId === sender.contact.clientId) return { ticketId: ticket.id, via: 'subject' };
+  }
+  return null;
+}
+
+/** The ticket of the first of these Message-IDs that we sent (gateway ledger) or stored. */
+export async function ticketOfKnownMessage(tx: Tx, ids: string[]): Promise<number | null> {
+  if (!ids.length) return null;
+  const [sent, stored] = await Promise.all([
+    tx.outboundMail.findMany({ where: { messageId: { in: ids }, ticketId: { not: null } }, select: { messageId: true, ticketId: true } }),
+    tx.ticketMessage.findMany({ where: { messageId: { in: ids } }, select: { messageId: true, ticketId: true } }),
+  ]);
+  for (const id of ids) {
+    const hit = sent.find((s) => s.messageId.toLowerCase() === id) ?? stored.find((s) => s.messageId === id);
+    if (hit?.ticketId) return hit.ticketId;
   }
   return null;
 }

@@ -37,7 +37,7 @@ interface MessageBase {
  */
 export async function addClientMessage(
   tx: Tx,
-  input: MessageBase & { contactId?: string | null; fromAddress: string; messageId?: string; outside: boolean; at: Date },
+  input: MessageBase & { contactId?: string | null; fromAddress: string; messageId?: string; outside: boolean; at: Date; /** false for the message that opens a ticket. */ signal?: boolean },
 ): Promise<{ messageId: string }> {
   const msg = await tx.ticketMessage.create({
     data: {
@@ -54,7 +54,7 @@ export async function addClientMessage(
       attachments: input.attachments?.length ? { create: input.attachments } : undefined,
     },
   });
-  if (!input.outside) {
+  if (!input.outside && input.signal !== false) {
     await signalTicket(tx, input.sourceKey, { ticketId: input.ticketId, signal: 'clientReplied', at: input.at.getTime(), reference: input.messageId });
   }
   return { messageId: msg.id };
