@@ -2,7 +2,7 @@ import type { ReplyTokenKind, ReplyTokenRole } from '../../lib/mail/reply-token'
 
 /**
  * The contract of the outbound mail gateway (gateway.ts): the one way mspflow sends mail.
- * Templates are `templates/<template>.<locale>.ejs`; see templates/README.md for their data.
+ * Templates are `templates/<template>.<locale>.ejs`; TemplateData says what each one reads.
  */
 export type MailTemplate =
   | 'ticket-acknowledgement'

@@ -40,7 +40,7 @@ export async function claimOutbound(
       return { row: await prisma.outboundMail.create({ data: { ...data, createdAt: now } }), created: true };
     }
     return await prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext('mspflow-auto-mail'), hashtext(${data.recipient}))`;
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('mspflow-auto-mail'), hashtext(${data.recipient}))`;
       const again = await tx.outboundMail.findUnique({ where: { idempotencyKey: data.idempotencyKey } });
       if (again) return { row: again, created: false };
       const suppressed = await tx.mailSuppression.findFirst({ where: { address: data.recipient, until: { gt: now } } });
