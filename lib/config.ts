@@ -77,6 +77,10 @@ export const configKeys = {
     .describe(
       'Support address clients write to; replies come back to support+<token>@ its domain. Unset: the address in MAIL_FROM.',
     ),
+  MAIL_STAFF_LOCALE: z
+    .enum(['fr', 'en'])
+    .default('en')
+    .describe('Language of the mail sent to staff (SLA notifications); clients get their own language.'),
   MAIL_REPLY_SECRET: optionalString
     .refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters')
     .describe(
@@ -192,6 +196,7 @@ export interface Config {
     domain: string;
     /** Plain support address (no "+"): the base of the plus-addressed Reply-To. */
     supportAddress: string;
+    staffLocale: 'fr' | 'en';
     /** Set MAIL_REPLY_SECRET, or undefined: resolveReplySecrets() then uses the generated one. */
     replySecret: string | undefined;
     previousReplySecrets: string[];
@@ -263,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       from: c.MAIL_FROM,
       domain: c.MAIL_DOMAIN,
       supportAddress: (c.MAIL_SUPPORT_ADDRESS ?? addressOfMailFrom(c.MAIL_FROM)).toLowerCase(),
+      staffLocale: c.MAIL_STAFF_LOCALE,
       replySecret: c.MAIL_REPLY_SECRET,
       previousReplySecrets: (c.MAIL_REPLY_PREVIOUS_SECRETS ?? '')
         .split(',')

@@ -28,7 +28,7 @@ export async function startTemporalWorker(opts: {
   workflowBundle?: WorkflowBundleOption;
 }): Promise<WorkerHandle> {
   const connection = await NativeConnection.connect(connectionOptions(opts.config, opts.address));
-  const notifications = createNotificationAdapters(opts.config);
+  const notifications = createNotificationAdapters(opts.config, { prisma: opts.prisma, log: opts.log.child({ component: 'mail' }) });
   const worker = await Worker.create({
     connection,
     namespace: opts.config.temporal.namespace,

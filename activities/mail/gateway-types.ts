@@ -51,7 +51,7 @@ export interface TemplateData {
     title: string;
     text: string;
     severity: 'info' | 'warning' | 'critical';
-    ticket?: { id: number; number: string; subject: string };
+    ticket?: { id: number; number: string; subject: string; url?: string };
     fields?: Array<{ name: string; value: string }>;
   };
 }
@@ -79,6 +79,12 @@ export interface SendMailRequest<T extends MailTemplate = MailTemplate> {
    * for the rest (notifications). Automatic mail honours the suppression list and the budget.
    */
   automatic: false | AutomaticKind;
+  /**
+   * Automatic mail counts against the recipient's budget unless this is false: only for mail
+   * to our own staff triggered by our own events (SLA notifications), which cannot loop with an
+   * auto-responder and must not be dropped. Suppression still applies.
+   */
+  budgeted?: boolean;
   /**
    * Signed reply token for the (single) recipient: it goes in the Message-ID and in the
    * plus-addressed Reply-To, so the answer routes back to this entity. Omit for mail that needs

@@ -17,7 +17,8 @@ import { createTemplateRenderer, type TemplateRenderer } from './templates';
  *    Reply-To (`support+<token>@domain`);
  * 3. records the send in OutboundMail under the idempotency key (unique): automatic mail is
  *    checked there against the suppression list and the recipient's budget (MAIL_AUTO_BUDGET
- *    per MAIL_AUTO_BUDGET_WINDOW_MINUTES, sliding) under a per-recipient lock;
+ *    per MAIL_AUTO_BUDGET_WINDOW_MINUTES, sliding; `budgeted: false` exempts staff
+ *    notifications) under a per-recipient lock;
  * 4. sends over SMTP with an explicit envelope (MAIL FROM the support address, RCPT TO exactly
  *    To + Cc), `Auto-Submitted: auto-replied|auto-generated` on automatic mail,
  *    `X-Auto-Response-Suppress: All` on everything, In-Reply-To/References when threading;
@@ -130,6 +131,7 @@ export function createMailGateway(deps: MailGatewayDeps): MailGateway {
           envelopeFrom: support,
           subject: rendered.subject,
           automatic: Boolean(req.automatic),
+          budgeted: Boolean(req.automatic) && req.budgeted !== false,
           ticketId: req.ticketId ?? null,
         },
         settings.autoBudget,

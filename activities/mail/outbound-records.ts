@@ -18,6 +18,8 @@ export interface NewOutbound {
   envelopeFrom: string;
   subject: string;
   automatic: boolean;
+  /** Counts against (and is checked against) the recipient's budget. */
+  budgeted: boolean;
   ticketId: number | null;
 }
 
@@ -37,6 +39,7 @@ export async function claimOutbound(
   if (existing) return { row: existing, created: false };
   try {
     if (!data.automatic) {
+      // a person's message: no suppression, no budget
       return { row: await prisma.outboundMail.create({ data: { ...data, createdAt: now } }), created: true };
     }
     return await prisma.$transaction(async (tx) => {
@@ -49,10 +52,10 @@ export async function claimOutbound(
       if (suppressed) {
         status = 'SUPPRESSED';
         lastError = `suppressed until ${suppressed.until.toISOString()}: ${suppressed.reason}`;
-      } else {
+      } else if (data.budgeted) {
         const since = new Date(now.getTime() - budget.windowMinutes * 60_000);
         const used = await tx.outboundMail.count({
-          where: { recipient: data.recipient, automatic: true, status: { in: ['SENDING', 'SENT'] }, createdAt: { gt: since } },
+          where: { recipient: data.recipient, budgeted: true, status: { in: ['SENDING', 'SENT'] }, createdAt: { gt: since } },
         });
         if (used >= budget.count) {
           status = 'OVER_BUDGET';

@@ -140,7 +140,7 @@ describe('mail gateway through real Postfix and Dovecot', () => {
     expect(await prisma.outboundMail.count({ where: { idempotencyKey: 'ticket-2000:ack' } })).toBe(1);
   });
 
-  it('caps automatic mail per recipient: a storm of 20 gets the budget (3), a person\'s reply still goes', async () => {
+  it('caps automatic mail per recipient: a storm of 20 gets the budget (3); a person\'s reply and an unbudgeted notification still go', async () => {
     const outcomes = [];
     for (let i = 0; i < 20; i++) {
       outcomes.push(await gateway.send({ ...ack(`storm-${i}:ack`, 'flood@client.test'), replyToken: undefined }));
@@ -156,7 +156,18 @@ describe('mail gateway through real Postfix and Dovecot', () => {
       automatic: false,
     });
     expect(relay.status).toBe('sent');
-    await expectMessages('flood@client.test', 4);
+    // a staff notification is automatic but not budgeted: it still goes
+    const notification = await gateway.send({
+      idempotencyKey: 'notify:ticket-1042:breach:flood@client.test',
+      template: 'sla-notification',
+      data: { title: 'T-1042 breached', text: 'Resolution SLA breached', severity: 'critical' },
+      to: ['flood@client.test'],
+      automatic: 'auto-generated',
+      budgeted: false,
+    });
+    expect(notification.status).toBe('sent');
+    const mails = await expectMessages('flood@client.test', 5);
+    expect(mails.find((m) => m.subject === 'T-1042 breached')?.headers.get('auto-submitted')).toBe('auto-generated');
     const over = await prisma.outboundMail.findFirstOrThrow({ where: { idempotencyKey: 'storm-10:ack' } });
     expect(over.status).toBe('OVER_BUDGET');
     expect(over.lastError).toMatch(/budget 3/);
