@@ -7,6 +7,7 @@ import { clientRoutes } from './routes/clients';
 import { healthRoutes } from './routes/health';
 import { ticketRoutes } from './routes/tickets';
 import { ticketLifecycleRoutes } from './routes/tickets/lifecycle';
+import { ticketMessageRoutes } from './routes/tickets/messages';
 import { userRoutes } from './routes/users';
 import { slaRoutes } from './routes/sla';
 import { notificationRouteRoutes } from './routes/notification-routes';
@@ -48,6 +49,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => {
     await ticketRoutes(scope, deps);
     await ticketLifecycleRoutes(scope, deps);
+    await ticketMessageRoutes(scope, deps);
   });
   return app;
 }

@@ -171,7 +171,8 @@ async function decide(tx: Tx, deps: ProcessDeps, row: InboundRow, mail: InboundM
     // From a contact of the ticket's client, or the requester: the client speaking. Anyone else
     // (including a staff address without a valid staff token: a forged technician reply) is an
     // outside message: kept, never relayed, changes nothing.
-    const fromClient = Boolean(sender.contact && sender.contact.clientId === ticket.clientId);
+    const fromClient = sender.clientId === ticket.clientId;
+    const contact = fromClient && !sender.contact ? await ensureContact(tx, ticket.clientId, mail.from, mail.fromName) : sender.contact;
     if (fromClient && ticket.status === 'CLOSED' && !(await withinReopenWindow(tx, ticket))) {
       return newTicket(tx, deps, row, mail, sender, sourceKey, ticket.id);
     }
@@ -180,7 +181,7 @@ async function decide(tx: Tx, deps: ProcessDeps, row: InboundRow, mail: InboundM
       ticketId: ticket.id,
       sourceKey,
       inboundId: row.id,
-      contactId: fromClient ? sender.contact!.id : null,
+      contactId: fromClient ? contact!.id : null,
       fromAddress: mail.from,
       messageId: mail.messageId,
       outside: !fromClient,

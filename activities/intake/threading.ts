@@ -12,7 +12,8 @@ type Tx = Prisma.TransactionClient;
  *    this sender: the only way a message can speak as staff;
  * 2. In-Reply-To / References naming a message we have on a ticket (sent or received);
  * 3. the `[#T-n]` subject token, only from a contact of that ticket's client (the requester,
- *    anyone CC'd from the client, a colleague): a number in a subject is easy to guess.
+ *    anyone CC'd from the client, a colleague) or an address on one of its registered domains:
+ *    a number in a subject is easy to guess.
  */
 export interface ThreadMatch {
   ticketId: number;
@@ -55,9 +56,10 @@ export async function findThread(tx: Tx, mail: InboundMail, sender: SenderIdenti
   if (known !== null) return { ticketId: known, via: 'message-id' };
 
   const number = ticketNumberFromSubject(mail.subject);
-  if (number !== null && sender.contact) {
+  if (number !== null && sender.clientId) {
+    // The sender is a contact of the ticket's client or writes from one of its registered domains.
     const ticket = await tx.ticket.findUnique({ where: { id: number }, select: { id: true, clientId: true } });
-    if (ticket && ticket.clientId === sender.contact.clientId) return { ticketId: ticket.id, via: 'subject' };
+    if (ticket && ticket.clientId === sender.clientId) return { ticketId: ticket.id, via: 'subject' };
   }
   return null;
 }

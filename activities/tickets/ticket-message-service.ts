@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
-import type { Prisma } from '../../lib/db/prisma';
+import { clientScope, type Actor } from '../../lib/access';
+import type { Prisma, PrismaClient } from '../../lib/db/prisma';
+import { NotFoundError, ValidationError } from '../../lib/errors';
 import { signalTicket, sendTicketMail } from './ticket-effects';
 
 /**
@@ -133,4 +135,69 @@ export async function addTimeEntry(tx: Tx, input: { ticketId: number; userId: st
 
 export function storageKeyFor(): string {
   return `att/${crypto.randomUUID()}`;
+}
+
+/**
+ * The API's side of the same actions: a staff member answers (public reply, mailed to the
+ * requester) or notes (internal) on a ticket they may see. `idempotencyKey` makes a retried
+ * request write nothing twice.
+ */
+export async function postStaffMessage(
+  deps: { prisma: PrismaClient },
+  actor: Actor,
+  ticketId: number,
+  input: { kind: 'reply' | 'note'; body: string; idempotencyKey?: string },
+): Promise<{ id: string; direction: string; created: boolean }> {
+  if (actor.kind !== 'user') throw new ValidationError('only a person can write on a ticket');
+  const body = input.body.trim();
+  if (!body) throw new ValidationError('body must not be empty');
+  const ticket = await deps.prisma.ticket.findFirst({ where: { id: ticketId, ...clientScope(actor) }, select: { id: true } });
+  if (!ticket) throw new NotFoundError(`Ticket ${ticketId}`);
+  const sourceKey = `api:${actor.userId}:${input.idempotencyKey ?? crypto.randomUUID()}`;
+  const existing = await deps.prisma.ticketMessage.findUnique({ where: { sourceKey }, select: { id: true, direction: true } });
+  if (existing) return { ...existing, created: false };
+  const written = await deps.prisma.$transaction(async (tx) => {
+    if (input.kind === 'note') return addInternalNote(tx, { ticketId, userId: actor.userId, sourceKey, bodyText: body });
+    const lastClientMessage = await tx.ticketMessage.findFirst({
+      where: { ticketId, direction: 'INBOUND', outside: false, messageId: { not: null } },
+      orderBy: { createdAt: 'desc' },
+      select: { messageId: true },
+    });
+    return addTechnicianReply(tx, {
+      ticketId,
+      userId: actor.userId,
+      sourceKey,
+      bodyText: body,
+      inReplyTo: lastClientMessage?.messageId ?? undefined,
+      references: lastClientMessage?.messageId ? [lastClientMessage.messageId] : undefined,
+    });
+  });
+  return { id: written.messageId, direction: input.kind === 'note' ? 'INTERNAL' : 'OUTBOUND', created: true };
+}
+
+/** A ticket's messages (internal notes included: staff only), oldest first, with attachment metadata. */
+export async function listTicketMessages(
+  deps: { prisma: PrismaClient },
+  actor: Actor,
+  ticketId: number,
+) {
+  const ticket = await deps.prisma.ticket.findFirst({ where: { id: ticketId, ...clientScope(actor) }, select: { id: true } });
+  if (!ticket) throw new NotFoundError(`Ticket ${ticketId}`);
+  return deps.prisma.ticketMessage.findMany({
+    where: { ticketId },
+    orderBy: { createdAt: 'asc' },
+    select: {
+      id: true,
+      direction: true,
+      fromAddress: true,
+      outside: true,
+      userId: true,
+      contactId: true,
+      bodyText: true,
+      bodyHtml: true,
+      inboundId: true,
+      createdAt: true,
+      attachments: { select: { id: true, fileName: true, contentType: true, size: true, inline: true } },
+    },
+  });
 }

@@ -29,7 +29,7 @@ beforeAll(async () => {
   servers = await startMailServers({ users: [SUPPORT, TECH, CLIENT, COLLEAGUE, STRANGER, 'robot@client.test'] });
   ctx = await createTestContext({
     worker: true,
-    env: { ...mailEnv, SMTP_HOST: servers.smtp.host, SMTP_PORT: String(servers.smtp.port), MAIL_MAX_MESSAGE_MB: '0.2', MAIL_AUTO_BUDGET: '5' },
+    env: { ...mailEnv, SMTP_HOST: servers.smtp.host, SMTP_PORT: String(servers.smtp.port), MAIL_MAX_MESSAGE_MB: '0.2', MAIL_AUTO_BUDGET: '20' },
   });
   const gateway = createMailGateway({
     prisma: ctx.prisma,
@@ -189,23 +189,6 @@ test('a forged technician reply (staff From, no valid staff token) is an outside
   expect(await ctx.prisma.outboxEntry.count({ where: { key: { startsWith: `command:inbound:` }, payload: { path: ['ticketId'], equals: ticketId } } })).toBe(0);
 });
 
-test('an auto-reply storm from one address gets at most the budgeted automatic answers', async () => {
-  const { messageId, ticketId } = await newTicketFromClient('Storm origin');
-  const robot = 'robot@client.test';
-  const storm = Array.from({ length: 200 }, (_, i) =>
-    i % 2 === 0
-      ? rawMail({ from: robot, subject: `Out of office ${i}`, inReplyTo: messageId, messageId: newMessageId(), headers: { 'Auto-Submitted': 'auto-replied' } })
-      : // a badly behaved responder without any marker: each looks like a new request
-        rawMail({ from: robot, subject: `I am away ${i}`, messageId: newMessageId() }),
-  );
-  for (const raw of storm) await servers.deliver(raw, SUPPORT);
-  await eventually(async () => expect(await ctx.prisma.inboundMessage.count({ where: { fromAddress: robot, status: { not: 'STORED' } } })).toBe(200), { timeoutMs: 120_000, intervalMs: 500 });
-  await eventually(async () => expect(await ctx.prisma.outboxEntry.count({ where: { dispatchedAt: null } })).toBe(0), { timeoutMs: 120_000, intervalMs: 500 });
-  const sent = await ctx.prisma.outboundMail.count({ where: { recipient: robot, status: 'SENT' } });
-  expect(sent).toBeLessThanOrEqual(5);
-  expect(await ctx.prisma.ticketMessage.count({ where: { ticketId, direction: 'INTERNAL' } })).toBe(100);
-});
-
 test('a bounce of our acknowledgement becomes an internal note and suppresses the address', async () => {
   const { messageId, ticketId } = await newTicketFromClient('Bounce origin');
   const [ack] = await delivered(CLIENT, (m) => header(m.parsed, 'in-reply-to').includes(messageId));
@@ -345,6 +328,38 @@ test('unknown senders: held for triage, then filed under a client by the API; a 
   intake.nudgeAll();
   const done = await ledger(messageId, 'PROCESSED');
   expect(await ctx.prisma.ticket.findUniqueOrThrow({ where: { id: done.ticketId! } })).toMatchObject({ clientId });
+
+  // the mailbox switched to "reject" (picked up by the running intake at its next refresh)
+  const mailbox = await ctx.prisma.mailbox.findFirstOrThrow();
+  const patched = await ctx.app.inject({ method: 'PATCH', url: `/mailboxes/${mailbox.id}`, headers: { authorization: `Bearer ${admin.token}` }, payload: { unknownSenders: 'REJECT' } });
+  expect(patched.statusCode).toBe(200);
+  expect(patched.json()).not.toHaveProperty('imapPassword');
+  await new Promise((r) => setTimeout(r, 2500));
+  const rejectedId = newMessageId('elsewhere.test');
+  await servers.deliver(rawMail({ from: 'other@elsewhere.test', to: SUPPORT, subject: 'Spam-ish', messageId: rejectedId }), SUPPORT);
+  await servers.deliver(rawMail({ from: STRANGER, subject: 'Let me in', messageId: newMessageId('elsewhere.test') }), SUPPORT);
+  expect((await ledger(rejectedId, 'REJECTED')).outcome).toBe('unknown-sender');
+  const [answer] = await delivered(STRANGER, (m) => header(m.parsed, 'auto-submitted').includes('auto-replied'));
+  expect(answer.parsed.from?.value[0].address).toBe(SUPPORT);
+  await ctx.app.inject({ method: 'PATCH', url: `/mailboxes/${mailbox.id}`, headers: { authorization: `Bearer ${admin.token}` }, payload: { unknownSenders: null } });
+});
+
+test('the API writes the same messages: a technician\'s reply through POST /tickets/:id/messages is mailed to the client once', async () => {
+  const { ticketId } = await newTicketFromClient('Via the API');
+  const tech = await ctx.userWithToken('TECHNICIAN');
+  const post = () =>
+    ctx.app.inject({ method: 'POST', url: `/tickets/${ticketId}/messages`, headers: { authorization: `Bearer ${tech.token}` }, payload: { kind: 'reply', body: 'Answer from the API', idempotencyKey: 'k1' } });
+  const first = await post();
+  expect(first.statusCode).toBe(201);
+  expect((await post()).json()).toMatchObject({ id: first.json().id, created: false });
+  const note = await ctx.app.inject({ method: 'POST', url: `/tickets/${ticketId}/messages`, headers: { authorization: `Bearer ${tech.token}` }, payload: { kind: 'note', body: 'private' } });
+  expect(note.statusCode).toBe(201);
+  await delivered(CLIENT, (m) => (m.parsed.text ?? '').includes('Answer from the API'));
+  await new Promise((r) => setTimeout(r, 1000));
+  expect((await readFolder(servers, CLIENT)).filter((m) => (m.parsed.text ?? '').includes('Answer from the API'))).toHaveLength(1);
+  expect((await readFolder(servers, CLIENT)).some((m) => (m.parsed.text ?? '').includes('private'))).toBe(false);
+  const list = await ctx.app.inject({ method: 'GET', url: `/tickets/${ticketId}/messages`, headers: { authorization: `Bearer ${tech.token}` } });
+  expect(list.json().items.map((m: { direction: string }) => m.direction)).toEqual(['INBOUND', 'OUTBOUND', 'INTERNAL']);
 });
 
 test('a reply to a ticket closed within the reopen window goes on it; after the window it opens a new ticket linked to the old one', async () => {
@@ -381,4 +396,24 @@ test('a UIDVALIDITY change rescans the folder and the Message-ID hash drops what
   // everything copied back was already in the ledger, except the one new message
   expect(await ctx.prisma.inboundMessage.count()).toBe(before + 1);
   await ledger(keep);
+});
+
+// last: its 100 tickets use up the technicians' notification budget
+test('an auto-reply storm from one address gets at most the budgeted automatic answers', async () => {
+  const { messageId, ticketId } = await newTicketFromClient('Storm origin');
+  const robot = 'robot@client.test';
+  const storm = Array.from({ length: 200 }, (_, i) =>
+    i % 2 === 0
+      ? rawMail({ from: robot, subject: `Out of office ${i}`, inReplyTo: messageId, messageId: newMessageId(), headers: { 'Auto-Submitted': 'auto-replied' } })
+      : // a badly behaved responder without any marker: each looks like a new request
+        rawMail({ from: robot, subject: `I am away ${i}`, messageId: newMessageId() }),
+  );
+  for (const raw of storm) await servers.deliver(raw, SUPPORT);
+  await eventually(async () => expect(await ctx.prisma.inboundMessage.count({ where: { fromAddress: robot, status: { not: 'STORED' } } })).toBe(200), { timeoutMs: 120_000, intervalMs: 500 });
+  await eventually(async () => expect(await ctx.prisma.outboxEntry.count({ where: { dispatchedAt: null } })).toBe(0), { timeoutMs: 120_000, intervalMs: 500 });
+  const sent = await ctx.prisma.outboundMail.count({ where: { recipient: robot, status: 'SENT' } });
+  expect(sent).toBeLessThanOrEqual(20);
+  // the unmarked half did each open a ticket and ask for an acknowledgement: the budget held them back
+  expect(await ctx.prisma.outboundMail.count({ where: { recipient: robot, status: 'OVER_BUDGET' } })).toBeGreaterThanOrEqual(80);
+  expect(await ctx.prisma.ticketMessage.count({ where: { ticketId, direction: 'INTERNAL' } })).toBe(100);
 });
