@@ -4,6 +4,7 @@ const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 const PE = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(58), Buffer.from([0x80, 0, 0, 0]), Buffer.alloc(64), Buffer.from('PE\0\0'), Buffer.alloc(200)]);
 const ELF = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(120)]);
+const MACHO = Buffer.concat([Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 0x07, 0x00, 0x00, 0x01]), Buffer.alloc(120)]);
 const limits = { maxBytes: 1024 * 1024, maxCount: 3 };
 
 describe('attachment policy', () => {
@@ -36,6 +37,7 @@ describe('attachment policy', () => {
       [
         { filename: 'invoice.pdf', contentType: 'application/pdf', content: PE },
         { filename: 'photo.jpg', content: ELF },
+        { filename: 'notes.txt', content: MACHO },
         { filename: 'run.js', contentType: 'text/plain', content: Buffer.from('console.log(1)') },
         { filename: 'Facture\u202Efdp.exe', content: Buffer.from('text') },
         { filename: 'macro.xlsm', content: Buffer.from('text') },
@@ -52,6 +54,7 @@ describe('attachment policy', () => {
     expect(refused.map((r) => [r.displayName, r.reason])).toEqual([
       ['invoice.pdf', 'dangerous'],
       ['photo.jpg', 'dangerous'],
+      ['notes.txt', 'dangerous'],
       ['run.js', 'dangerous'],
       ['Facturefdp.exe', 'dangerous'],
       ['macro.xlsm', 'dangerous'],

@@ -53,7 +53,7 @@ describe('technician commands', () => {
   });
 
   it('understands status words in English and French', () => {
-    const statuses = ['waiting', 'attente', 'résolu', 'in-progress', 'en cours', 'closed'].map(
+    const statuses = ['waiting', 'attente', 'résolu', 'in-progress', 'en cours', 'closed', 'fermé'].map(
       (w) => parseTechnicianCommands(`#status ${w}`).commands[0],
     );
     expect(statuses).toEqual([
@@ -62,6 +62,7 @@ describe('technician commands', () => {
       { type: 'status', status: 'RESOLVED' },
       { type: 'status', status: 'IN_PROGRESS' },
       { type: 'status', status: 'IN_PROGRESS' },
+      { type: 'status', status: 'CLOSED' },
       { type: 'status', status: 'CLOSED' },
     ]);
   });
