@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { htmlToPlainText, sanitizeEmailHtml } from '../../lib/mail/html';
 
 const clean = (html: string, opts = {}) => sanitizeEmailHtml(html, opts);
@@ -55,5 +56,49 @@ describe('HTML sanitising', () => {
     expect(text).toContain("L'imprimante HP ne marche plus.");
     expect(text).toContain('la doc [https://x.test/doc]');
     expect(text).not.toContain('alert');
+  });
+});
+
+describe('HTML sanitising (property)', () => {
+  const piece = fc.constantFrom(
+    '<script>alert(1)</script>',
+    '<SCRIPT SRC=//evil.test/x.js></SCRIPT>',
+    '<img src=x onerror=alert(1)>',
+    '<img src="javascript:alert(1)">',
+    '<img src="https://tracker.test/p.gif">',
+    '<a href="java\tscript:alert(1)">x</a>',
+    '<a href=" javascript:alert(1)">x</a>',
+    '<a href="data:text/html,<script>alert(1)</script>">x</a>',
+    '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+    '<svg><script>alert(1)</script></svg>',
+    '<form><input type=password></form>',
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    '<div style="behavior: url(x.htc)">x</div>',
+    '<body onload=alert(1)>',
+    '<<script>script>alert(1)<</script>/script>',
+    '<!--<script>alert(1)</script>-->',
+    '<p>text</p>',
+    '<b>bold',
+    '</div>',
+    '<table><tr><td>cell',
+    '&lt;script&gt;',
+    '<a href="https://ok.test">ok</a>',
+    '<img src="cid:part1">',
+    '"><script>alert(1)</script>',
+    "'><img src=x onerror=alert(1)>",
+  );
+
+  it('no combination of hostile fragments leaves active content or a remote load', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 8 }), (parts) => {
+        const out = sanitizeEmailHtml(parts.join(''), { cidUrl: () => '/attachments/1/download' }).toLowerCase();
+        expect(out).not.toMatch(/<\s*(script|iframe|object|embed|form|input|style|svg|body|meta|link|base)\b/);
+        expect(out).not.toMatch(/<[^>]*\son[a-z]+\s*=/);
+        expect(out).not.toMatch(/(href|src)\s*=\s*"\s*(javascript|vbscript|data):/);
+        expect(out).not.toMatch(/src\s*=\s*"(https?:)?\/\//);
+        expect(out).not.toMatch(/url\s*\(|behavior/);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
