@@ -72,7 +72,7 @@ export async function processInbound(deps: ProcessDeps, row: InboundRow): Promis
     if (row.size > deps.rules.maxMessageBytes) return await commit(deps, row, (tx) => rejectOversize(tx, deps, row, raw));
     mail = await analyseInbound(raw, row.messageIdHeader);
     const parsed = mail;
-    return await commit(deps, row, (tx) => decide(tx, deps, row, parsed));
+    return await commit(deps, row, (tx) => decide(tx, deps, row, parsed), { fromAddress: parsed.from, subject: parsed.subject });
   } catch (err) {
     if (err instanceof AlreadyProcessed) return { status: 'PROCESSED', outcome: 'already-processed' };
     if (!isPermanent(err)) throw err;
@@ -102,7 +102,7 @@ function isPermanent(err: unknown): boolean {
   return true;
 }
 
-async function commit(deps: ProcessDeps, row: InboundRow, work: (tx: Tx) => Promise<Decision>): Promise<Outcome> {
+async function commit(deps: ProcessDeps, row: InboundRow, work: (tx: Tx) => Promise<Decision>, seen: { fromAddress?: string; subject?: string } = {}): Promise<Outcome> {
   return deps.prisma.$transaction(
     async (tx) => {
       // Locks the row: a second processor of the same row waits here, then finds it done.
@@ -111,7 +111,7 @@ async function commit(deps: ProcessDeps, row: InboundRow, work: (tx: Tx) => Prom
       const d = await work(tx);
       await tx.inboundMessage.update({
         where: { id: row.id },
-        data: { status: d.status, outcome: d.outcome, ticketId: d.ticketId ?? null, clientId: d.clientId ?? null, processedAt: new Date(), error: null },
+        data: { ...seen, status: d.status, outcome: d.outcome, ticketId: d.ticketId ?? null, clientId: d.clientId ?? null, processedAt: new Date(), error: null },
       });
       deps.beforeCommit?.();
       return { status: d.status, outcome: d.outcome, ticketId: d.ticketId ?? null };
@@ -140,7 +140,6 @@ async function rejectOversize(tx: Tx, deps: ProcessDeps, row: InboundRow, head: 
 }
 
 async function decide(tx: Tx, deps: ProcessDeps, row: InboundRow, mail: InboundMail): Promise<Decision> {
-  await tx.inboundMessage.update({ where: { id: row.id }, data: { fromAddress: mail.from, subject: mail.subject } });
   const sender = await identifySender(tx, mail.from);
   const sourceKey = `inbound:${row.id}`;
 
@@ -303,6 +302,9 @@ async function announceNewTicket(
       data: { ticket, requester: { name: contact.name, email: mail.from }, bodyText: mail.body.text.slice(0, 5000), technicianName: tech.name },
       to: [tech.email],
       automatic: 'auto-generated',
+      // Our own event to our own staff: it cannot start a loop (their auto-replies are
+      // recognised and never answered), and a busy morning must not silence it.
+      budgeted: false,
       replyToken: { kind: 'ticket', entityId: String(ticketId), role: 'staff' },
       ticketId,
     });
