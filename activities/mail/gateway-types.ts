@@ -95,6 +95,11 @@ export interface SendMailRequest<T extends MailTemplate = MailTemplate> {
   /** Threading: the message this one answers, and the References chain (oldest first). */
   inReplyTo?: string | null;
   references?: string[];
+  /**
+   * Extra informative headers: only `X-Mspflow-*`, `Importance` and `X-Priority`, one line each
+   * (threading, Auto-Submitted and the rest are the gateway's own).
+   */
+  extraHeaders?: Record<string, string>;
   /** Display name for From (the address is always the support address), e.g. "Alice (ACME Support)". */
   fromName?: string;
 }

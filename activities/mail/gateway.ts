@@ -52,6 +52,7 @@ export interface MailGatewayDeps {
 
 const ADDRESS = /^[^\s<>@,;"]+@[^\s<>@,;"]+$/;
 const MAX_REFERENCES = 20;
+const EXTRA_HEADER = /^(?:X-Mspflow-[A-Za-z0-9-]{1,40}|Importance|X-Priority)$/;
 
 /** Gateway settings from configuration (display name from MAIL_FROM). */
 export function gatewaySettingsFromConfig(config: Pick<Config, 'dataDir' | 'mail'>): GatewaySettings {
@@ -92,6 +93,10 @@ function validate(req: SendMailRequest<MailTemplate>): { to: string[]; cc: strin
   }
   if (req.replyToken && (to.length !== 1 || cc.length)) {
     throw new ValidationError('a reply token is signed for one recipient: send one mail per recipient');
+  }
+  for (const [name, value] of Object.entries(req.extraHeaders ?? {})) {
+    if (!EXTRA_HEADER.test(name)) throw new ValidationError(`header ${name} cannot be set by callers`);
+    if (/[\r\n]/.test(value) || value.length > 200) throw new ValidationError(`header ${name} must be one line of at most 200 characters`);
   }
   return { to, cc };
 }
@@ -161,7 +166,7 @@ export function createMailGateway(deps: MailGatewayDeps): MailGateway {
         // retryable: once the other attempt ends (or its lease expires) a retry sees SENT or takes over
         throw new OperationalError(`mail ${row.idempotencyKey} is being sent by another worker`, 'smtp');
       }
-      const headers: Record<string, string> = { 'Reply-To': replyTo, 'X-Auto-Response-Suppress': 'All' };
+      const headers: Record<string, string> = { ...req.extraHeaders, 'Reply-To': replyTo, 'X-Auto-Response-Suppress': 'All' };
       const references = [...(req.references ?? [])].filter((r) => /^<[^<>\s]+>$/.test(r)).slice(-MAX_REFERENCES);
       if (req.inReplyTo && /^<[^<>\s]+>$/.test(req.inReplyTo)) {
         headers['In-Reply-To'] = req.inReplyTo;

@@ -32,6 +32,13 @@ export function createGatewayEmailAdapter(gateway: Pick<MailGateway, 'send'>, op
         throw new NotificationTargetError('email route target is not a list of email addresses');
       }
       const m = d.message;
+      const oneLine = (v: string) => v.replace(/[\r\n\t]+/g, ' ').trim().slice(0, 200);
+      const extraHeaders: Record<string, string> = {
+        'X-Mspflow-Delivery': oneLine(d.idempotencyKey),
+        'X-Mspflow-Event': oneLine(d.event),
+        ...(m.ticket ? { 'X-Mspflow-Ticket': oneLine(m.ticket.number) } : {}),
+        ...(m.severity === 'critical' ? { Importance: 'high', 'X-Priority': '1' } : {}),
+      };
       for (const to of new Set(addresses)) {
         const out = await gateway.send({
           idempotencyKey: `notify:${d.idempotencyKey}:${to}`,
@@ -48,6 +55,7 @@ export function createGatewayEmailAdapter(gateway: Pick<MailGateway, 'send'>, op
           automatic: 'auto-generated',
           budgeted: false,
           ticketId: m.ticket?.id ?? null,
+          extraHeaders,
         });
         if (out.status === 'failed') throw new NotificationTargetError(`email to ${to} was refused: ${out.error ?? 'permanent failure'}`);
         if (out.status === 'suppressed') throw new NotificationTargetError(`email to ${to} not sent: the address bounced recently`);

@@ -11,7 +11,7 @@ import { MAIL_TEMPLATES, type MailLocale, type MailTemplate, type RenderedMail, 
  * language is anything else) into a subject, an HTML part and a text part (derived from the
  * HTML, so the two always say the same). Templates call `subject(...)` once; every value is
  * HTML-escaped (`<%= %>`); helpers: ticketNumber, ticketTag, ticketSubject, replySubject,
- * formatBytes.
+ * formatBytes, multiline (escaped, line breaks kept).
  */
 export const TEMPLATES_DIR = path.resolve(__dirname, '..', '..', 'templates');
 export const MAIL_LOCALES: readonly MailLocale[] = ['fr', 'en'];
@@ -71,6 +71,8 @@ export function createTemplateRenderer(dir: string = TEMPLATES_DIR): TemplateRen
         ticketSubject: (t: TicketRef) => subjectWithTicket(t.subject, t.id),
         replySubject: (t: TicketRef) => replySubject(t.subject, t.id),
         formatBytes,
+        /** Escaped text with its line breaks kept, for `<%- multiline(text) %>`. */
+        multiline: (t: string) => escapeHtml(String(t ?? '')).replace(/\r?\n/g, '<br>\n'),
       };
       const html = compiled(template, locale)(locals) as string;
       if (!subject) throw new Error(`template ${template}.${locale} set no subject`);
@@ -83,6 +85,10 @@ export function createTemplateRenderer(dir: string = TEMPLATES_DIR): TemplateRen
       };
     },
   };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 function wrapHtml(body: string, locale: MailLocale): string {

@@ -88,7 +88,7 @@ export function htmlToPlainText(html: string): string {
     selectors: [
       { selector: 'img', format: 'skip' },
       { selector: 'a', options: { hideLinkHrefIfSameAsText: true, ignoreHref: false } },
-      { selector: 'table', format: 'dataTable' },
+      { selector: 'table', format: 'dataTable', options: { uppercaseHeaderCells: false } },
     ],
   })
     .replace(/\n{3,}/g, '\n\n')

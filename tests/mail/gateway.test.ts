@@ -167,7 +167,7 @@ describe('mail gateway through real Postfix and Dovecot', () => {
     });
     expect(notification.status).toBe('sent');
     const mails = await expectMessages('flood@client.test', 5);
-    expect(mails.find((m) => m.subject === 'T-1042 breached')?.headers.get('auto-submitted')).toBe('auto-generated');
+    expect(mails.find((m) => m.subject === '[Critical] T-1042 breached')?.headers.get('auto-submitted')).toBe('auto-generated');
     const over = await prisma.outboundMail.findFirstOrThrow({ where: { idempotencyKey: 'storm-10:ack' } });
     expect(over.status).toBe('OVER_BUDGET');
     expect(over.lastError).toMatch(/budget 3/);
