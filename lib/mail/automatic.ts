@@ -26,8 +26,9 @@ export interface AutomaticInput {
   from?: string;
 }
 
-/** Local parts of robots that never read answers. */
-const ROBOT_LOCAL = /^(?:mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply|bounces?|noreply-[\w.-]*|[\w.-]*-noreply)$/i;
+/** Local parts of robots that never read answers (RFC 3834 §2 names owner-* and *-request too). */
+const ROBOT_LOCAL =
+  /^(?:mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply|bounces?|noreply-[\w.-]*|[\w.-]*-noreply|owner-[\w.-]+|[\w.-]+-request|[\w.-]+-bounces?)$/i;
 
 /** Subjects of out-of-office and delivery messages, English and French (and a few common others). */
 const AUTO_SUBJECT = new RegExp(

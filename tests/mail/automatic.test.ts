@@ -40,6 +40,9 @@ describe('automatic mail', () => {
     [{ From: 'MAILER-DAEMON@mx.client.test' }, 'robot-sender'],
     [{ From: 'No Reply <no-reply@saas.test>' }, 'robot-sender'],
     [{ From: 'noreply@saas.test' }, 'robot-sender'],
+    [{ From: 'owner-staff@lists.client.test' }, 'robot-sender'],
+    [{ From: 'staff-request@lists.client.test' }, 'robot-sender'],
+    [{ From: 'news-bounces@lists.client.test' }, 'robot-sender'],
   ])('%j → %s', (extra, reason) => {
     const v = classify(extra);
     expect(v.automatic).toBe(true);

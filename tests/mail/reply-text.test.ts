@@ -1,3 +1,4 @@
+import { htmlToPlainText } from '../../lib/mail/html';
 import { extractReplyText } from '../../lib/mail/reply-text';
 
 const cases: Array<[string, string, string]> = [
@@ -42,5 +43,23 @@ describe('reply text', () => {
   it('gives an empty text when the message is only quoted history', () => {
     expect(extractReplyText('Le 3 févr. 2025 à 10:12, Support <s@example.test> a écrit :\n\n> quoted only').text).toBe('');
     expect(extractReplyText('').text).toBe('');
+  });
+});
+
+describe('reply text of HTML-only mail (converted to text first)', () => {
+  it('Outlook French HTML reply', () => {
+    const html =
+      '<div><p>Bonjour,</p><p>C&#39;est bon pour moi.</p></div>' +
+      '<div style="border-top:solid #E1E1E1 1.0pt"><p><b>De&nbsp;:</b> Support &lt;support@example.test&gt;<br>' +
+      '<b>Envoyé&nbsp;:</b> lundi 3 février 2025 10:12<br><b>À&nbsp;:</b> Jean<br><b>Objet&nbsp;:</b> RE: [#T-5] VPN</p></div>' +
+      '<p>Bonjour, pouvez-vous tester ?</p>';
+    expect(extractReplyText(htmlToPlainText(html)).text).toBe("Bonjour,\n\nC'est bon pour moi.");
+  });
+
+  it('Gmail English HTML reply', () => {
+    const html =
+      '<div dir="ltr">Works now, thanks!</div><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Mon, Feb 3, 2025 at 10:12 AM Support &lt;<a href="mailto:support@example.test">support@example.test</a>&gt; wrote:<br></div>' +
+      '<blockquote class="gmail_quote">Please try again.</blockquote></div>';
+    expect(extractReplyText(htmlToPlainText(html)).text).toBe('Works now, thanks!');
   });
 });
