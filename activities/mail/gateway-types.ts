@@ -96,6 +96,11 @@ export interface SendMailRequest<T extends MailTemplate = MailTemplate> {
   inReplyTo?: string | null;
   references?: string[];
   /**
+   * Files to attach (e.g. those of a technician's relayed reply), read from storage by the
+   * caller on every attempt. Names are cleaned again here; total at most MAX_OUTBOUND_ATTACHMENT_BYTES.
+   */
+  attachments?: Array<{ filename: string; content: Buffer; contentType: string }>;
+  /**
    * Extra informative headers: only `X-Mspflow-*`, `Importance` and `X-Priority`, one line each
    * (threading, Auto-Submitted and the rest are the gateway's own).
    */
@@ -103,6 +108,9 @@ export interface SendMailRequest<T extends MailTemplate = MailTemplate> {
   /** Display name for From (the address is always the support address), e.g. "Alice (ACME Support)". */
   fromName?: string;
 }
+
+/** Largest total size of the files attached to one outbound mail (most servers refuse above ~25 MB once encoded). */
+export const MAX_OUTBOUND_ATTACHMENT_BYTES = 18 * 1024 * 1024;
 
 export type SendStatus = 'sent' | 'already-sent' | 'suppressed' | 'over-budget' | 'failed';
 

@@ -4,7 +4,8 @@ import { OperationalError, UserError, ValidationError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { createReplyToken, messageIdWithToken, normalizeAddress, replyToAddress, uniquePartFor } from '../../lib/mail/reply-token';
 import { resolveReplySecrets } from '../../lib/mail/reply-secret';
-import type { MailGateway, MailTemplate, SendMailRequest, SendOutcome } from './gateway-types';
+import { sanitizeDisplayName } from '../../lib/mail/attachments';
+import { MAX_OUTBOUND_ATTACHMENT_BYTES, type MailGateway, type MailTemplate, type SendMailRequest, type SendOutcome } from './gateway-types';
 import { claimOutbound, leaseOutbound, markFailed, markSent, type BudgetRule } from './outbound-records';
 import { createSmtpSender, type SmtpSender } from './smtp-sender';
 import { createTemplateRenderer, type TemplateRenderer } from './templates';
@@ -93,6 +94,13 @@ function validate(req: SendMailRequest<MailTemplate>): { to: string[]; cc: strin
   }
   if (req.replyToken && (to.length !== 1 || cc.length)) {
     throw new ValidationError('a reply token is signed for one recipient: send one mail per recipient');
+  }
+  const attached = (req.attachments ?? []).reduce((n, a) => n + (Buffer.isBuffer(a.content) ? a.content.length : Infinity), 0);
+  if (attached > MAX_OUTBOUND_ATTACHMENT_BYTES) {
+    throw new ValidationError(`attachments total ${attached} bytes, more than ${MAX_OUTBOUND_ATTACHMENT_BYTES} (send a link instead)`);
+  }
+  for (const a of req.attachments ?? []) {
+    if (!/^[\w.+-]+\/[\w.+-]+$/.test(a.contentType)) throw new ValidationError(`bad attachment content type: ${JSON.stringify(a.contentType)}`);
   }
   for (const [name, value] of Object.entries(req.extraHeaders ?? {})) {
     if (!EXTRA_HEADER.test(name)) throw new ValidationError(`header ${name} cannot be set by callers`);
@@ -184,6 +192,7 @@ export function createMailGateway(deps: MailGatewayDeps): MailGateway {
           html: rendered.html,
           headers,
           messageId: row.messageId,
+          attachments: req.attachments?.map((a) => ({ filename: sanitizeDisplayName(a.filename), content: a.content, contentType: a.contentType })),
           envelopeFrom: support,
           autoSubmitted: req.automatic || undefined,
         });

@@ -44,6 +44,8 @@ export interface OutboundMessage {
    * Cc, Bcc, Subject, Message-ID, Date or the MIME ones (ValidationError): those are set here.
    */
   headers?: Record<string, string>;
+  /** Files attached (never inline): bytes, display name and type as the caller vouches for them. */
+  attachments?: Array<{ filename: string; content: Buffer; contentType: string }>;
   /** The Message-ID to send, `<local@domain>` (angle brackets added when missing). */
   messageId: string;
   /**
@@ -190,6 +192,12 @@ export function createSmtpSender(opts: SmtpSenderOptions): SmtpSender {
           html: msg.html,
           headers,
           messageId,
+          attachments: msg.attachments?.map((a) => ({
+            filename: a.filename,
+            content: a.content,
+            contentType: a.contentType,
+            contentDisposition: 'attachment' as const,
+          })),
           // explicit envelope: recipients are exactly `to`, whatever the headers say
           envelope: { from: msg.envelopeFrom ?? fromAddress, to: [...msg.to, ...(msg.cc ?? [])] },
         });

@@ -213,6 +213,7 @@ describe('mail gateway through real Postfix and Dovecot', () => {
       fromName: 'Alice Martin (ACME Support)',
       inReplyTo: '<c2@client.test>',
       references: ['<c1@client.test>', '<c2@client.test>'],
+      attachments: [{ filename: '../../etc/report.pdf', content: Buffer.from('%PDF-1.4\n%%EOF\n'), contentType: 'application/pdf' }],
     });
     expect(out.status).toBe('sent');
     const [toMail] = await expectMessages('client@client.test', 1);
@@ -222,6 +223,9 @@ describe('mail gateway through real Postfix and Dovecot', () => {
     expect(toMail.cc).toMatchObject({ value: [{ address: 'cc@client.test' }] });
     expect(toMail.references).toEqual(['<c1@client.test>', '<c2@client.test>']);
     expect(toMail.replyTo?.value[0].address).toBe(SUPPORT);
+    expect(toMail.attachments.map((a) => [a.filename, a.contentType, a.contentDisposition, a.content.toString()])).toEqual([
+      ['report.pdf', 'application/pdf', 'attachment', '%PDF-1.4\n%%EOF\n'],
+    ]);
   });
 
   it('records a permanent refusal as FAILED and does not try again', async () => {
@@ -273,6 +277,11 @@ describe('mail gateway through real Postfix and Dovecot', () => {
     await expect(gateway.send({ ...ack('bad-2'), to: ['not an address'] })).rejects.toThrow(/not plain addresses/);
     await expect(gateway.send({ ...ack('bad-3'), to: ['x@client.test\r\nBcc: y@evil.test'] })).rejects.toThrow(/not plain addresses/);
     await expect(gateway.send({ ...ack('bad-4'), idempotencyKey: '' })).rejects.toThrow(/idempotencyKey/);
+    await expect(gateway.send({ ...ack('bad-5'), extraHeaders: { Bcc: 'x@evil.test' } })).rejects.toThrow(/cannot be set/);
+    await expect(gateway.send({ ...ack('bad-6'), extraHeaders: { 'X-Mspflow-Event': 'a\r\nBcc: x@evil.test' } })).rejects.toThrow(/one line/);
+    await expect(
+      gateway.send({ ...ack('bad-7'), attachments: [{ filename: 'big.bin', content: Buffer.alloc(19 * 1024 * 1024), contentType: 'application/octet-stream' }] }),
+    ).rejects.toThrow(/send a link/);
     expect(await prisma.outboundMail.count({ where: { idempotencyKey: { startsWith: 'bad-' } } })).toBe(0);
   });
 });
