@@ -143,14 +143,13 @@ async function decide(tx: Tx, deps: ProcessDeps, row: InboundRow, mail: InboundM
   const sender = await identifySender(tx, mail.from);
   const sourceKey = `inbound:${row.id}`;
 
+  // The same mail reached us through another mailbox (To one address, Cc another): once is enough.
+  const seen = await tx.ticketMessage.findUnique({ where: { messageId: mail.messageId }, select: { ticketId: true } });
+  if (seen) return { status: 'IGNORED', outcome: 'already-on-ticket', ticketId: seen.ticketId, clientId: await clientOf(tx, seen.ticketId) };
+
   if (mail.bounce) return handleBounce(tx, deps, row, mail, sourceKey);
 
   const thread = await findThread(tx, mail, sender, deps.rules.keys);
-
-  if (thread && thread.via === 'token' && thread.tokenRole === 'staff' && sender.staff) {
-    await applyTechnicianReply(tx, { ticketId: thread.ticketId, userId: sender.staff.id, mail, sourceKey, inboundId: row.id, keys: deps.rules.keys });
-    return { status: 'PROCESSED', outcome: 'technician-reply', ticketId: thread.ticketId, clientId: await clientOf(tx, thread.ticketId) };
-  }
 
   if (mail.automatic.automatic) {
     // Never answered; kept on the ticket it belongs to, for the record.
@@ -163,6 +162,13 @@ async function decide(tx: Tx, deps: ProcessDeps, row: InboundRow, mail: InboundM
       bodyText: `Automatic message from ${mail.from} (${mail.automatic.detail}):\n\n${mail.body.text}`.slice(0, 100_000),
     });
     return { status: 'PROCESSED', outcome: 'automatic-note', ticketId: thread.ticketId, clientId: await clientOf(tx, thread.ticketId) };
+  }
+
+  // After the automatic check: a technician's out-of-office answering a notification carries a
+  // valid staff token too, and must never be relayed to the client.
+  if (thread && thread.via === 'token' && thread.tokenRole === 'staff' && sender.staff) {
+    await applyTechnicianReply(tx, { ticketId: thread.ticketId, userId: sender.staff.id, mail, sourceKey, inboundId: row.id, keys: deps.rules.keys });
+    return { status: 'PROCESSED', outcome: 'technician-reply', ticketId: thread.ticketId, clientId: await clientOf(tx, thread.ticketId) };
   }
 
   if (thread) {

@@ -38,6 +38,8 @@ export class MailboxIntake {
   /** Last cycle outcome, for health and tests. */
   lastError: string | null = null;
   cycles = 0;
+  /** Successful IMAP logins so far (more than one: the intake reconnected). */
+  connects = 0;
 
   constructor(
     private readonly deps: MailboxIntakeDeps,
@@ -78,6 +80,7 @@ export class MailboxIntake {
       client.on('close', () => this.nudge());
       try {
         await client.connect();
+        this.connects++;
         log.info('IMAP connected');
         backoff = this.deps.backoffMs ?? 1000;
         while (!this.stopped && client.usable) {

@@ -60,7 +60,14 @@ export function ticketEffectHandlers(deps: TicketEffectDeps): Record<string, (pa
         deps.log.warn({ key: request.idempotencyKey, template: request.template }, 'no SMTP server configured (SMTP_HOST): mail not sent');
         return;
       }
-      await deps.gateway.send(request);
+      try {
+        await deps.gateway.send(request);
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        // A request the gateway can never send (e.g. an unusable address): retrying would only
+        // hold up the effects behind it. Logged; the ticket keeps the message.
+        deps.log.warn({ key: request.idempotencyKey, err: err.message }, 'mail refused by the gateway; not retried');
+      }
     },
   };
 }

@@ -201,3 +201,15 @@ export async function listTicketMessages(
     },
   });
 }
+
+/** An attachment's bytes and metadata, for a ticket the actor may see (served as a download). */
+export async function getTicketAttachment(deps: { prisma: PrismaClient }, actor: Actor, ticketId: number, attachmentId: string) {
+  const att = await deps.prisma.attachment.findFirst({
+    where: { id: attachmentId, message: { ticketId, ticket: clientScope(actor) } },
+    select: { storageKey: true, fileName: true, contentType: true, size: true },
+  });
+  if (!att) throw new NotFoundError(`Attachment ${attachmentId}`);
+  const blob = await deps.prisma.attachmentBlob.findUnique({ where: { storageKey: att.storageKey }, select: { content: true } });
+  if (!blob) throw new NotFoundError(`Attachment ${attachmentId}`);
+  return { ...att, content: Buffer.from(blob.content) };
+}

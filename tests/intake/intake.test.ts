@@ -48,3 +48,19 @@ test('a contact\'s mail becomes one ticket with its message, an acknowledgement 
   const status = await servers.doveadm('-f', 'flow', 'mailbox', 'status', '-u', SUPPORT, 'messages', 'Processed');
   expect(status).toMatch(/messages=1/);
 });
+
+test('when the server drops the connection, the intake reconnects and nothing is missed', async () => {
+  await createClientWithContact(ctx.prisma, { contact: 'bob@bob.test' });
+  const mailboxIntake = intake.intakeOf((await ctx.prisma.mailbox.findFirstOrThrow()).id)!;
+  const connectsBefore = mailboxIntake.connects;
+  await servers.doveadm('kick', SUPPORT);
+  const messageId = newMessageId('bob.test');
+  await servers.deliver(rawMail({ from: 'bob@bob.test', subject: 'After the kick', messageId }), SUPPORT);
+  const row = await eventually(async () => {
+    const r = await inboundStatus(messageId);
+    expect(r?.status).toBe('PROCESSED');
+    return r!;
+  }, { timeoutMs: 30_000 });
+  expect(row.outcome).toBe('new-ticket');
+  expect(mailboxIntake.connects).toBeGreaterThan(connectsBefore);
+});

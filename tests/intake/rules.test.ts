@@ -152,7 +152,7 @@ test('technician reply by email: relayed to the client from support, threaded, l
       subject: `Re: ${notification.parsed.subject}`,
       inReplyTo: notification.parsed.messageId!,
       messageId: replyId,
-      body: 'Hello, please restart Outlook.\n#time 15m\n#status waiting\n#frobnicate now\n#internal\nUser sounded annoyed.\n\nOn Tue, support wrote:\n> quoted',
+      body: 'Hello, please restart Outlook.\n#time 15m\n#status waiting\n#priority P2\n#assign me\n#frobnicate now\n#internal\nUser sounded annoyed.\n\nOn Tue, support wrote:\n> quoted',
     }),
     SUPPORT,
   );
@@ -169,9 +169,33 @@ test('technician reply by email: relayed to the client from support, threaded, l
   expect(relayed.parsed.text).not.toContain('annoyed');
   expect(relayed.parsed.text).not.toContain('#time');
 
-  await eventually(async () => expect((await ctx.prisma.ticket.findUniqueOrThrow({ where: { id: ticketId } })).status).toBe('WAITING_ON_CLIENT'), { timeoutMs: 30_000 });
+  await eventually(
+    async () => expect(await ctx.prisma.ticket.findUniqueOrThrow({ where: { id: ticketId } })).toMatchObject({ status: 'WAITING_ON_CLIENT', priority: 'P2', assigneeId: techId }),
+    { timeoutMs: 30_000 },
+  );
   const [help] = await delivered(TECH, (m) => (m.parsed.text ?? '').includes('frobnicate'));
   expect(header(help.parsed, 'auto-submitted')).toMatch(/auto-replied/);
+});
+
+test('a technician\'s out-of-office answering a notification (valid staff token) is a note, never relayed', async () => {
+  const { ticketId } = await newTicketFromClient('While the tech is away');
+  const [notification] = await delivered(TECH, (m) => (m.parsed.subject ?? '').includes(`T-${ticketId}`));
+  const ooo = newMessageId('example.test');
+  await servers.deliver(
+    rawMail({
+      from: TECH,
+      to: notification.parsed.replyTo!.value[0].address!,
+      subject: `Automatic reply: ${notification.parsed.subject}`,
+      inReplyTo: notification.parsed.messageId!,
+      messageId: ooo,
+      headers: { 'Auto-Submitted': 'auto-replied' },
+      body: 'I am on holiday until Monday.',
+    }),
+    SUPPORT,
+  );
+  expect(await ledger(ooo)).toMatchObject({ ticketId, outcome: 'automatic-note' });
+  await new Promise((r) => setTimeout(r, 1500));
+  expect((await readFolder(servers, CLIENT)).some((m) => (m.parsed.text ?? '').includes('holiday'))).toBe(false);
 });
 
 test('a forged technician reply (staff From, no valid staff token) is an outside message, never relayed', async () => {
@@ -316,6 +340,12 @@ test('hostile HTML is sanitised and hostile attachment names never become paths'
   expect(msg.attachments[0].storageKey).not.toContain('passwd');
   expect(msg.bodyText).toMatch(/invoice\.pdf\.exe.*dangerous/);
   expect(await ctx.prisma.attachmentBlob.count({ where: { storageKey: msg.attachments[0].storageKey } })).toBe(1);
+  const admin = await ctx.userWithToken('ADMIN');
+  const download = await ctx.app.inject({ method: 'GET', url: `/tickets/${row.ticketId}/attachments/${msg.attachments[0].id}`, headers: { authorization: `Bearer ${admin.token}` } });
+  expect(download.statusCode).toBe(200);
+  expect(download.headers['content-disposition']).toMatch(/^attachment; filename="passwd\.pdf"/);
+  expect(download.headers['x-content-type-options']).toBe('nosniff');
+  expect(download.body).toContain('%PDF-1.4');
 });
 
 test('unknown senders: held for triage, then filed under a client by the API; a mailbox set to reject answers politely', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { listTicketMessages, postStaffMessage } from '../../../activities/tickets/ticket-message-service';
+import { getTicketAttachment, listTicketMessages, postStaffMessage } from '../../../activities/tickets/ticket-message-service';
+import { downloadHeaders } from '../../../lib/mail/attachments';
 import { authErrors, dateTime, errorRef, nullable, uuid } from '../../schemas/common';
 import type { ApiDeps } from '../../types';
 
@@ -83,5 +84,22 @@ export async function ticketMessageRoutes(app: FastifyInstance, deps: ApiDeps) {
       config: { access: ['ADMIN', 'TECHNICIAN', 'ONBOARDING_MANAGER'] },
     },
     async (request) => ({ items: await listTicketMessages(deps, request.actor, request.params.id) }),
+  );
+
+  app.get<{ Params: { id: number; attachmentId: string } }>(
+    '/tickets/:id/attachments/:attachmentId',
+    {
+      schema: {
+        summary: 'An attachment, always as a download (never rendered: nosniff, sandbox CSP)',
+        tags,
+        params: { type: 'object', required: ['id', 'attachmentId'], properties: { id: { type: 'integer', minimum: 1 }, attachmentId: uuid } },
+        response: { 404: errorRef, ...authErrors },
+      },
+      config: { access: ['ADMIN', 'TECHNICIAN', 'ONBOARDING_MANAGER'] },
+    },
+    async (request, reply) => {
+      const att = await getTicketAttachment(deps, request.actor, request.params.id, request.params.attachmentId);
+      return reply.headers(downloadHeaders({ displayName: att.fileName, contentType: att.contentType, size: att.content.length })).send(att.content);
+    },
   );
 }
