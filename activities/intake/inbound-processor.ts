@@ -5,7 +5,8 @@ import { baseSubject } from '../../lib/mail/subject';
 import { classifyAutomatic } from '../../lib/mail/automatic';
 import { parseHeaderBlock, addressesIn } from '../../lib/mail/headers';
 import { DEFAULT_REOPEN_WINDOW_DAYS, loadSlaPolicyForTicket } from '../sla/sla-policy-service';
-import { sendTicketMail } from '../tickets/ticket-effects';
+import { sendTicketMail, sendTicketMails } from '../tickets/ticket-effects';
+import type { MailTemplate, SendMailRequest } from '../mail/gateway-types';
 import { addClientMessage, addInternalNote } from '../tickets/ticket-message-service';
 import { insertTicket } from '../tickets/ticket-service';
 import { analyseInbound, UnprocessableMailError, type InboundMail } from './inbound-analysis';
@@ -282,27 +283,27 @@ async function announceNewTicket(
   mail: InboundMail,
   _linkedTicketId: number | null,
 ) {
-  const client = await tx.client.findUniqueOrThrow({ where: { id: clientId }, select: { name: true, locale: true } });
+  const [client, technicians] = await Promise.all([
+    tx.client.findUniqueOrThrow({ where: { id: clientId }, select: { name: true, locale: true } }),
+    techniciansOf(tx, clientId),
+  ]);
   const ticket = { id: ticketId, subject: baseSubject(mail.subject) || '(no subject)', clientName: client.name };
-  await sendTicketMail(tx, {
-    idempotencyKey: `ticket-${ticketId}:ack`,
-    template: 'ticket-acknowledgement',
-    data: { ticket, contactName: contact.name },
-    to: [mail.from],
-    locale: contact.locale ?? client.locale,
-    automatic: 'auto-replied',
-    replyToken: { kind: 'ticket', entityId: String(ticketId), role: 'contact' },
-    ticketId,
-    inReplyTo: mail.messageId,
-    references: [...mail.references, mail.messageId].slice(-20),
-  });
-  const technicians = await tx.user.findMany({
-    where: { active: true, role: 'TECHNICIAN', OR: [{ allClients: true }, { clientAccess: { some: { clientId } } }] },
-    select: { id: true, email: true, name: true },
-    take: 50,
-  });
+  const mails: Array<SendMailRequest<MailTemplate>> = [
+    {
+      idempotencyKey: `ticket-${ticketId}:ack`,
+      template: 'ticket-acknowledgement',
+      data: { ticket, contactName: contact.name },
+      to: [mail.from],
+      locale: contact.locale ?? client.locale,
+      automatic: 'auto-replied',
+      replyToken: { kind: 'ticket', entityId: String(ticketId), role: 'contact' },
+      ticketId,
+      inReplyTo: mail.messageId,
+      references: [...mail.references, mail.messageId].slice(-20),
+    },
+  ];
   for (const tech of technicians) {
-    await sendTicketMail(tx, {
+    mails.push({
       idempotencyKey: `ticket-${ticketId}:new-technician:${tech.id}`,
       template: 'ticket-new-technician',
       data: { ticket, requester: { name: contact.name, email: mail.from }, bodyText: mail.body.text.slice(0, 5000), technicianName: tech.name },
@@ -315,6 +316,25 @@ async function announceNewTicket(
       ticketId,
     });
   }
+  await sendTicketMails(tx, mails);
+}
+
+/** Technicians who see a client; read at most every few seconds per client (it rarely changes). */
+type Technician = { id: string; email: string; name: string };
+const technicianCache = new Map<string, { at: number; list: Technician[] }>();
+const TECHNICIAN_CACHE_MS = 10_000;
+
+async function techniciansOf(tx: Tx, clientId: string): Promise<Technician[]> {
+  const hit = technicianCache.get(clientId);
+  if (hit && Date.now() - hit.at < TECHNICIAN_CACHE_MS) return hit.list;
+  const list = await tx.user.findMany({
+    where: { active: true, role: 'TECHNICIAN', OR: [{ allClients: true }, { clientAccess: { some: { clientId } } }] },
+    select: { id: true, email: true, name: true },
+    orderBy: { email: 'asc' },
+    take: 50,
+  });
+  technicianCache.set(clientId, { at: Date.now(), list });
+  return list;
 }
 
 async function handleBounce(tx: Tx, deps: ProcessDeps, row: InboundRow, mail: InboundMail, sourceKey: string): Promise<Decision> {

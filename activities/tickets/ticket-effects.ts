@@ -38,3 +38,15 @@ export function sendTicketMail<T extends MailTemplate>(tx: Tx, request: SendMail
     payload: JSON.parse(JSON.stringify(request)) as Prisma.InputJsonValue,
   });
 }
+
+/** Several mails in one statement (a new ticket's acknowledgement and notifications). */
+export async function sendTicketMails(tx: Tx, requests: Array<SendMailRequest<MailTemplate>>) {
+  if (!requests.length) return;
+  await tx.outboxEntry.createMany({
+    data: requests.map((request) => ({
+      kind: SEND_TICKET_MAIL,
+      key: `mail:${request.idempotencyKey}`,
+      payload: JSON.parse(JSON.stringify(request)) as Prisma.InputJsonValue,
+    })),
+  });
+}
