@@ -196,7 +196,9 @@ export function createMailGateway(deps: MailGatewayDeps): MailGateway {
           envelopeFrom: support,
           autoSubmitted: req.automatic || undefined,
         });
-        await markSent(deps.prisma, row.id, result.response, now());
+        // a Cc refused at RCPT while the others were accepted: sent, with the refusal on record
+        const refused = result.rejected.length ? ` (refused: ${result.rejected.join(', ')})` : '';
+        await markSent(deps.prisma, row.id, result.response + refused, now());
         return outcome('sent');
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);

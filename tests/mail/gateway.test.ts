@@ -228,6 +228,21 @@ describe('mail gateway through real Postfix and Dovecot', () => {
     ]);
   });
 
+  it('a Cc refused by the server does not stop the mail to the others, and is on record', async () => {
+    const out = await gateway.send({
+      idempotencyKey: 'ticket-4500:relay:1',
+      template: 'ticket-reply',
+      data: { ticket: { id: 4500, subject: 'Printer' }, bodyText: 'Fixed.', technicianName: 'Alice' },
+      to: ['tech@example.test'],
+      cc: ['nobody@example.test'],
+      automatic: false,
+    });
+    expect(out.status).toBe('sent');
+    const row = await prisma.outboundMail.findUniqueOrThrow({ where: { idempotencyKey: 'ticket-4500:relay:1' } });
+    expect(row.status).toBe('SENT');
+    expect(row.smtpResponse).toContain('refused: nobody@example.test');
+  });
+
   it('records a permanent refusal as FAILED and does not try again', async () => {
     const out = await gateway.send({ ...ack('ticket-5000:ack', 'nobody@example.test'), replyToken: undefined });
     expect(out.status).toBe('failed');

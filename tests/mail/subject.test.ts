@@ -58,4 +58,15 @@ describe('subjects', () => {
       }),
     );
   });
+
+  it('property: our subject token always reads back, whatever the subject and prefixes around it', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 60 }), fc.integer({ min: 1, max: 10_000_000 }), fc.constantFrom('', 'RE: ', 'TR: [EXT] ', 'Réf : AW: '), (s, n, prefix) => {
+        const ours = subjectWithTicket(s, n);
+        expect(ticketNumberFromSubject(prefix + ours)).toBe(n);
+        expect(ours.startsWith(`[#T-${n}]`)).toBe(true);
+        expect(ours).not.toMatch(/[\r\n]/);
+      }),
+    );
+  });
 });
