@@ -43,6 +43,7 @@ export interface InboundRow {
   raw: Uint8Array;
   size: number;
   messageIdHeader: string;
+  attempts: number;
   mailbox: { unknownSenders: IntakeRules['unknownSenders'] | null };
 }
 
@@ -61,6 +62,9 @@ interface Decision {
 
 class AlreadyProcessed extends Error {}
 
+/** Processing attempts that failed for a seemingly passing reason before the row is quarantined. */
+export const MAX_TRANSIENT_ATTEMPTS = 5;
+
 /**
  * Step two of the intake: one ledger row → its effect on tickets, in ONE transaction that also
  * marks the row done. A crash before the commit leaves the row STORED (processed again, from
@@ -77,8 +81,15 @@ export async function processInbound(deps: ProcessDeps, row: InboundRow): Promis
     return await commit(deps, row, (tx) => decide(tx, deps, row, parsed), { fromAddress: parsed.from, subject: parsed.subject });
   } catch (err) {
     if (err instanceof AlreadyProcessed) return { status: 'PROCESSED', outcome: 'already-processed' };
-    if (!isPermanent(err)) throw err;
     const message = err instanceof Error ? err.message : String(err);
+    if (!isPermanent(err) && row.attempts + 1 < MAX_TRANSIENT_ATTEMPTS) {
+      // Counted outside the rolled-back transaction, so a failure that only looks transient
+      // ends in quarantine instead of holding its sender's later mail back forever.
+      await deps.prisma.inboundMessage
+        .updateMany({ where: { id: row.id, status: 'STORED' }, data: { attempts: { increment: 1 }, error: message.slice(0, 2000) } })
+        .catch(() => undefined);
+      throw err;
+    }
     deps.log.warn({ inboundId: row.id, err: message }, 'inbound message quarantined');
     await deps.prisma.inboundMessage.updateMany({
       where: { id: row.id, status: 'STORED' },

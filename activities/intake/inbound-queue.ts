@@ -82,6 +82,7 @@ function pendingRows(prisma: PrismaClient, mailboxId: string, take: number) {
       size: true,
       messageIdHeader: true,
       fromAddress: true,
+      attempts: true,
       mailbox: { select: { unknownSenders: true } },
     },
   });

@@ -6,8 +6,11 @@ import { normalizeAddress } from '../../lib/mail/reply-token';
  * rejections, notifications) until `until`. Mail a person writes (a technician's relayed
  * reply) still goes: a human chose to write to that address. A later bounce extends the period.
  */
+/** Works inside a transaction too (anything with `mailSuppression`). */
+type SuppressionStore = Pick<PrismaClient, 'mailSuppression'>;
+
 export async function suppressAddress(
-  prisma: PrismaClient,
+  prisma: SuppressionStore,
   input: { address: string; reason: string; source?: string | null; days: number; now?: Date },
 ): Promise<{ suppressed: boolean; until: Date | null }> {
   if (input.days <= 0) return { suppressed: false, until: null };
@@ -23,11 +26,11 @@ export async function suppressAddress(
   return { suppressed: true, until };
 }
 
-export async function isSuppressed(prisma: PrismaClient, address: string, now = new Date()): Promise<boolean> {
+export async function isSuppressed(prisma: SuppressionStore, address: string, now = new Date()): Promise<boolean> {
   const row = await prisma.mailSuppression.findFirst({ where: { address: normalizeAddress(address), until: { gt: now } } });
   return row !== null;
 }
 
-export async function liftSuppression(prisma: PrismaClient, address: string): Promise<void> {
+export async function liftSuppression(prisma: SuppressionStore, address: string): Promise<void> {
   await prisma.mailSuppression.deleteMany({ where: { address: normalizeAddress(address) } });
 }

@@ -96,15 +96,22 @@ export function sanitizeDisplayName(name: string | null | undefined, fallback = 
     .replace(/[<>:"|?*\\/]/g, '_')
     .replace(/\s+/g, ' ')
     .trim()
-    .replace(/^[.\s]+/, '') // no hidden files, no "..", no leading dots
-    .replace(/[.\s]+$/, '');
+    .replace(/^[.\s]+/, ''); // no hidden files, no "..", no leading dots
+  n = trimTrailingDotsAndSpaces(n); // Windows drops them, which turns "x.exe." into "x.exe"
   if (!n) n = fallback;
   if (n.length > 150) {
     const dot = n.lastIndexOf('.');
     const ext = dot > 0 && n.length - dot <= 16 ? n.slice(dot) : '';
-    n = n.slice(0, 150 - ext.length) + ext;
+    n = trimTrailingDotsAndSpaces(n.slice(0, 150 - ext.length)) + ext;
   }
   return n;
+}
+
+/** Linear (a `[.\s]+$` regular expression is quadratic on a long run of ". " pairs). */
+function trimTrailingDotsAndSpaces(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s[end - 1] === '.' || /\s/.test(s[end - 1]))) end--;
+  return s.slice(0, end);
 }
 
 export function extensionOf(name: string): string {

@@ -1,4 +1,4 @@
-import type { MailHeaders } from './headers';
+import { addressesIn, type MailHeaders } from './headers';
 
 /**
  * Is an inbound message automatic (an auto-reply, a bounce, a mailing list, a robot)? Then it
@@ -93,7 +93,5 @@ export function classifyAutomatic(input: AutomaticInput): AutomaticVerdict {
 }
 
 function firstAddress(v: string | undefined): string | undefined {
-  if (!v) return undefined;
-  const m = /<([^<>\s]+@[^<>\s]+)>/.exec(v) ?? /([^\s<>,;:"()]+@[^\s<>,;:"()]+)/.exec(v);
-  return m?.[1];
+  return addressesIn(v)[0];
 }

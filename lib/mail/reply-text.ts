@@ -51,17 +51,58 @@ function cutIndex(lines: string[]): number {
   return -1;
 }
 
+/** Longest text handed to the parser; beyond it, only this module's own (linear) cuts apply. */
+const PARSER_MAX_CHARS = 100_000;
+
+/**
+ * Trailing spaces removed and runs of blank lines squeezed to one, line by line: it loses nothing
+ * a reader sees, and hostile mail with thousands of blank or whitespace lines no longer sends the
+ * parser's regular expressions into super-linear backtracking (seconds to minutes per message).
+ */
+function squeeze(text: string): string {
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trimEnd();
+    if (line === '' && out.length && out[out.length - 1] === '') continue;
+    out.push(line);
+  }
+  return out.join('\n').trim();
+}
+
+/** A quote header ("On ... wrote:") is never this long; longer lines are hidden from the parser. */
+const PARSER_MAX_LINE = 400;
+
+/**
+ * Runs `parse` with every over-long line replaced by a placeholder, then puts the lines back:
+ * the parser's patterns (`.+\s.+` and the like) are quadratic in the length of a line.
+ */
+function withLongLinesHidden(text: string, parse: (t: string) => string): string {
+  const hidden: string[] = [];
+  const masked = text
+    .split('\n')
+    .map((line) => {
+      if (line.length <= PARSER_MAX_LINE) return line;
+      hidden.push(line);
+      return `\u2063mspflow-long-line-${hidden.length - 1}\u2063`;
+    })
+    .join('\n');
+  if (!hidden.length) return parse(text);
+  return parse(masked).replace(/\u2063mspflow-long-line-(\d+)\u2063/g, (_, i: string) => hidden[Number(i)] ?? '');
+}
+
 export function extractReplyText(input: string): ExtractedReply {
-  const original = String(input ?? '').replace(/\r\n?/g, '\n');
+  const original = squeeze(String(input ?? '').replace(/\r\n?/g, '\n'));
   const lines = original.split('\n');
   const cut = cutIndex(lines);
   const head = cut >= 0 ? lines.slice(0, cut).join('\n') : original;
-  let text: string;
-  try {
-    text = parser.parseReply(head);
-  } catch {
-    text = head; // the parser is best effort; never lose the text because of it
+  let text = head;
+  if (head.length <= PARSER_MAX_CHARS) {
+    try {
+      text = withLongLinesHidden(head, (t) => parser.parseReply(t));
+    } catch {
+      text = head; // the parser is best effort; never lose the text because of it
+    }
   }
-  text = text.replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim();
-  return { text, trimmed: text !== original.trim() };
+  text = squeeze(text);
+  return { text, trimmed: text !== original };
 }

@@ -64,3 +64,23 @@ test('when the server drops the connection, the intake reconnects and nothing is
   expect(row.outcome).toBe('new-ticket');
   expect(mailboxIntake.connects).toBeGreaterThan(connectsBefore);
 });
+
+test('two intakes on the same mailbox (two worker processes) still make one ticket per message', async () => {
+  await createClientWithContact(ctx.prisma, { domain: 'twice.test' });
+  const second = startIntake(ctx.prisma, ctx.config, ctx.log);
+  await second.start();
+  try {
+    const ids = Array.from({ length: 30 }, () => newMessageId('twice.test'));
+    for (const [i, id] of ids.entries()) await servers.deliver(rawMail({ from: `p${i % 5}@twice.test`, subject: `Both see me ${i}`, messageId: id }), SUPPORT);
+    await eventually(async () => {
+      const rows = await ctx.prisma.inboundMessage.findMany({ where: { messageIdHeader: { in: ids.map((i) => i.toLowerCase()) } } });
+      expect(rows.filter((r) => r.status === 'PROCESSED')).toHaveLength(30);
+    }, { timeoutMs: 60_000 });
+    for (const id of ids) {
+      expect(await ctx.prisma.ticket.count({ where: { requestKey: { endsWith: id.toLowerCase() } } })).toBe(1);
+      expect(await ctx.prisma.ticketMessage.count({ where: { messageId: id.toLowerCase() } })).toBe(1);
+    }
+  } finally {
+    await second.stop();
+  }
+});
