@@ -35,6 +35,17 @@ describe('email notifications: requests to the mail gateway (unit test, recordin
     return { gateway, requests };
   }
 
+  it('signs a reply token (staff role) for each address when the message asks for one, and none otherwise', async () => {
+    const { gateway, requests } = recording();
+    await createGatewayEmailAdapter(gateway).send(delivery);
+    expect(requests.every((r) => r.replyToken === undefined)).toBe(true);
+    const approval = { kind: 'approval' as const, entityId: '0b6c1f4e-1d2a-4c3b-9a8e-7f6d5c4b3a21-1' };
+    await createGatewayEmailAdapter(gateway).send({ ...delivery, event: 'rollout.approval-needed', idempotencyKey: 'r1:approval:broad:msp', message: { ...delivery.message, replyToken: approval } });
+    const signed = requests.slice(2);
+    expect(signed).toHaveLength(2);
+    for (const r of signed) expect(r.replyToken).toEqual({ ...approval, role: 'staff' });
+  });
+
   it('asks for one automatic, unbudgeted mail per address, keyed by delivery and address', async () => {
     const { gateway, requests } = recording();
     await createGatewayEmailAdapter(gateway, { locale: 'fr' }).send(delivery);
