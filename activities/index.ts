@@ -3,7 +3,9 @@ import type { CrashHook } from '../lib/crash-points';
 import type { PrismaClient } from '../lib/db/prisma';
 import type { Logger } from '../lib/logger';
 import { withFailureMapping } from '../lib/temporal-failure';
-import { createSmtpSender, type SmtpSender } from './mail/smtp-sender';
+import { createConfiguredMailGateway } from './mail/gateway';
+import { createGatewayEmailAdapter } from './mail/notification-email';
+import type { MailGateway } from './mail/gateway-types';
 import { createChannelAdapters } from './notify/channels';
 import { notify, type NotifyDeps } from './notify/notification-service';
 import { createNotifyActivities } from './notify/notify-activities';
@@ -29,16 +31,18 @@ export interface ActivityDeps {
   onboarding?: OnboardingPorts;
 }
 
-/** Channel adapters from configuration: webhooks always, email when an SMTP server is configured. */
-export function createNotificationAdapters(config: Config): { channels: NotifyDeps['adapters']; smtp?: SmtpSender; close(): void } {
-  const smtp = config.mail.smtp ? createSmtpSender({ ...config.mail.smtp, from: config.mail.from }) : undefined;
-  const channels = createChannelAdapters({
-    allowPrivateTargets: config.notify.allowPrivateTargets,
-    email: smtp
-      ? { sendMail: (mail) => smtp.send({ ...mail, to: mail.to.split(/,\s*/) }), messageIdDomain: config.mail.domain }
-      : undefined,
-  });
-  return { channels, smtp, close: () => smtp?.close() };
+/**
+ * Channel adapters from configuration: webhooks always, email when an SMTP server is configured
+ * (through the mail gateway, the one way mspflow sends mail).
+ */
+export function createNotificationAdapters(
+  config: Config,
+  deps: { prisma: PrismaClient; log?: Logger },
+): { channels: NotifyDeps['adapters']; gateway?: MailGateway; close(): void } {
+  const gateway = createConfiguredMailGateway(config, deps);
+  const channels = createChannelAdapters({ allowPrivateTargets: config.notify.allowPrivateTargets });
+  if (gateway) channels.EMAIL = createGatewayEmailAdapter(gateway, { locale: config.mail.staffLocale });
+  return { channels, gateway, close: () => gateway?.close() };
 }
 
 /** Every activity the worker registers, built from its dependencies (no globals). */

@@ -7,6 +7,7 @@ import { clientRoutes } from './routes/clients';
 import { healthRoutes } from './routes/health';
 import { ticketRoutes } from './routes/tickets';
 import { ticketLifecycleRoutes } from './routes/tickets/lifecycle';
+import { ticketMessageRoutes } from './routes/tickets/messages';
 import { userRoutes } from './routes/users';
 import { slaRoutes } from './routes/sla';
 import { notificationRouteRoutes } from './routes/notification-routes';
@@ -14,6 +15,7 @@ import { notificationDeliveryRoutes } from './routes/notification-deliveries';
 import { rolloutRoutes } from './routes/rollouts';
 import { deviceRoutes } from './routes/devices';
 import { onboardingRoutes } from './routes/onboarding';
+import { mailIntakeRoutes } from './routes/mail-intake';
 import { errorResponse } from './schemas/common';
 import type { ApiDeps } from './types';
 
@@ -51,9 +53,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => rolloutRoutes(scope, deps));
   await app.register(async (scope) => deviceRoutes(scope, deps));
   await app.register(async (scope) => onboardingRoutes(scope, deps));
+  await app.register(async (scope) => mailIntakeRoutes(scope, deps));
   await app.register(async (scope) => {
     await ticketRoutes(scope, deps);
     await ticketLifecycleRoutes(scope, deps);
+    await ticketMessageRoutes(scope, deps);
   });
   return app;
 }

@@ -90,6 +90,74 @@ export const configKeys = {
     .string()
     .default('mspflow.local')
     .describe('Domain of the Message-IDs mspflow generates (normally the MSP\'s mail domain).'),
+  MAIL_SUPPORT_ADDRESS: optionalString
+    .refine((v) => v === undefined || /^[^\s<>@,;"+]+@[^\s<>@,;"]+$/.test(v), 'must be a plain address without "+"')
+    .describe(
+      'Support address clients write to; replies come back to support+<token>@ its domain. Unset: the address in MAIL_FROM.',
+    ),
+  MAIL_STAFF_LOCALE: z
+    .enum(['fr', 'en'])
+    .default('en')
+    .describe('Language of the mail sent to staff (SLA notifications); clients get their own language.'),
+  MAIL_REPLY_SECRET: optionalString
+    .refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters')
+    .describe(
+      'Server secret that signs reply tokens (Message-IDs, Reply-To). Unset: a random one is generated once and kept in DATA_DIR/mail-reply.secret.',
+    ),
+  MAIL_REPLY_PREVIOUS_SECRETS: optionalString.describe(
+    'Comma-separated former MAIL_REPLY_SECRET values, still accepted when verifying (secret rotation).',
+  ),
+  MAIL_AUTO_BUDGET: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(5)
+    .describe('Automatic mails (acknowledgements, rejections, explanations) one address may receive per budget window.'),
+  MAIL_AUTO_BUDGET_WINDOW_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(60)
+    .describe('Sliding window of MAIL_AUTO_BUDGET, in minutes.'),
+  MAIL_SUPPRESSION_DAYS: z.coerce
+    .number()
+    .min(0)
+    .default(7)
+    .describe('How long an address that bounced gets no automatic mail (0: never suppress).'),
+  MAIL_MAX_MESSAGE_MB: z.coerce
+    .number()
+    .positive()
+    .default(25)
+    .describe('Largest inbound message accepted; a bigger one is answered politely and not turned into a ticket.'),
+  MAIL_ATTACHMENT_MAX_MB: z.coerce.number().positive().default(20).describe('Largest attachment kept from an inbound message.'),
+  MAIL_ATTACHMENT_MAX_COUNT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(20)
+    .describe('Most attachments (inline images included) kept from one inbound message; the rest are listed as refused.'),
+  RUN_MAIL_INTAKE: bool
+    .default(true)
+    .describe('Run the IMAP intake (every enabled Mailbox) in the worker process (needs RUN_WORKER).'),
+  MAIL_UNKNOWN_SENDER: z
+    .enum(['create-contact', 'hold', 'reject'])
+    .default('hold')
+    .describe(
+      'Mail from an address that is no contact and whose domain is no client\'s: `create-contact` (ticket under the "triage" client), `hold` (kept in the triage queue, GET /mail/inbound?status=HELD) or `reject` (polite answer). A mailbox can override it.',
+    ),
+  MAIL_RECONCILE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(60)
+    .describe('The intake re-reads each mailbox this often even without IDLE news, and reconnects after errors with backoff.'),
+  MAIL_INTAKE_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(32)
+    .default(4)
+    .describe('Inbound messages processed at once per mailbox (one sender\'s messages always in order).'),
   NOTIFY_ALLOW_PRIVATE_TARGETS: bool
     .default(false)
     .describe('Let webhook notifications go to loopback/private addresses (single-host setups, tests). Off: SSRF guard.'),
@@ -174,6 +242,22 @@ export interface Config {
     smtp: { host: string; port: number; secure: boolean; auth?: { user: string; pass: string } } | undefined;
     from: string;
     domain: string;
+    /** Plain support address (no "+"): the base of the plus-addressed Reply-To. */
+    supportAddress: string;
+    staffLocale: 'fr' | 'en';
+    /** Set MAIL_REPLY_SECRET, or undefined: resolveReplySecrets() then uses the generated one. */
+    replySecret: string | undefined;
+    previousReplySecrets: string[];
+    autoBudget: { count: number; windowMinutes: number };
+    suppressionDays: number;
+    maxMessageBytes: number;
+    attachments: { maxBytes: number; maxCount: number };
+  };
+  intake: {
+    enabled: boolean;
+    unknownSenders: 'CREATE_CONTACT' | 'HOLD' | 'REJECT';
+    reconcileMs: number;
+    concurrency: number;
   };
   notify: { allowPrivateTargets: boolean; leaseMs: number };
   rmm: {
@@ -237,6 +321,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
       from: c.MAIL_FROM,
       domain: c.MAIL_DOMAIN,
+      supportAddress: (c.MAIL_SUPPORT_ADDRESS ?? addressOfMailFrom(c.MAIL_FROM)).toLowerCase(),
+      staffLocale: c.MAIL_STAFF_LOCALE,
+      replySecret: c.MAIL_REPLY_SECRET,
+      previousReplySecrets: (c.MAIL_REPLY_PREVIOUS_SECRETS ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
+      autoBudget: { count: c.MAIL_AUTO_BUDGET, windowMinutes: c.MAIL_AUTO_BUDGET_WINDOW_MINUTES },
+      suppressionDays: c.MAIL_SUPPRESSION_DAYS,
+      maxMessageBytes: Math.round(c.MAIL_MAX_MESSAGE_MB * 1024 * 1024),
+      attachments: { maxBytes: Math.round(c.MAIL_ATTACHMENT_MAX_MB * 1024 * 1024), maxCount: c.MAIL_ATTACHMENT_MAX_COUNT },
+    },
+    intake: {
+      enabled: c.RUN_MAIL_INTAKE,
+      unknownSenders: c.MAIL_UNKNOWN_SENDER === 'create-contact' ? 'CREATE_CONTACT' : c.MAIL_UNKNOWN_SENDER === 'reject' ? 'REJECT' : 'HOLD',
+      reconcileMs: c.MAIL_RECONCILE_SECONDS * 1000,
+      concurrency: c.MAIL_INTAKE_CONCURRENCY,
     },
     notify: { allowPrivateTargets: c.NOTIFY_ALLOW_PRIVATE_TARGETS, leaseMs: c.NOTIFY_LEASE_MS },
     rmm: {
@@ -252,6 +353,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxPollMs: c.OUTBOX_POLL_MS,
     crashAt: c.CRASH_AT,
   };
+}
+
+/** The bare address of a From value such as `"Name" <a@b>` or `a@b`. */
+function addressOfMailFrom(from: string): string {
+  const m = /<([^<>]+)>\s*$/.exec(from);
+  return (m ? m[1] : from).trim();
 }
 
 /** Markdown table of every key, its default and meaning (for the README). */

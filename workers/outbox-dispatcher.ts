@@ -4,8 +4,8 @@ import type { Logger } from '../lib/logger';
 import { START_TICKET_WORKFLOW, markDispatched, markFailed, pendingEffects, type PendingEffect } from '../lib/outbox/outbox';
 import { startTicketWorkflow } from '../lib/temporal/workflow-starts';
 import type { TicketWorkflowInput } from '../workflows/definitions';
-import { START_ONBOARDING_WORKFLOW, startOnboardingWorkflow } from '../activities/onboarding/workflow-start';
-import type { OnboardingWorkflowInput } from '../workflows/onboarding/definitions';
+import { onboardingEffectHandlers } from '../activities/onboarding/workflow-start';
+import { rolloutEffectHandlers } from '../activities/rmm/rollout/approval-by-email';
 
 /**
  * Drains the outbox: performs each pending effect (idempotently) and marks it done. Runs on
@@ -16,11 +16,22 @@ export class OutboxDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** Effects of onboarding and rollouts (workflow starts, signals, email approvals), plus the caller's handlers. */
+  private readonly handlers: Record<string, (payload: unknown) => Promise<void>>;
 
   constructor(
-    private readonly deps: { prisma: PrismaClient; temporal: Client; taskQueue: string; log: Logger },
+    private readonly deps: {
+      prisma: PrismaClient;
+      temporal: Client;
+      taskQueue: string;
+      log: Logger;
+      /** Performers of further effect kinds (ticket signals, commands, mail), by kind. */
+      handlers?: Record<string, (payload: unknown) => Promise<void>>;
+    },
     private readonly pollMs: number,
-  ) {}
+  ) {
+    this.handlers = { ...onboardingEffectHandlers(deps), ...rolloutEffectHandlers(deps), ...deps.handlers };
+  }
 
   start(): void {
     this.stopped = false;
@@ -85,11 +96,12 @@ export class OutboxDispatcher {
         this.deps.log.info({ workflowId: r.workflowId, alreadyStarted: r.alreadyStarted }, 'ticket workflow started');
         return;
       }
-      case START_ONBOARDING_WORKFLOW:
-        await startOnboardingWorkflow(this.deps.temporal, this.deps.taskQueue, effect.key, effect.payload as OnboardingWorkflowInput);
+      default: {
+        const handler = this.handlers[effect.kind];
+        if (!handler) throw new Error(`Unknown outbox effect kind "${effect.kind}"`);
+        await handler(effect.payload);
         return;
-      default:
-        throw new Error(`Unknown outbox effect kind "${effect.kind}"`);
+      }
     }
   }
 }

@@ -14,6 +14,9 @@ import { connectTemporal } from '../lib/temporal/connection';
 import { startTemporalDevServer } from '../lib/temporal/dev-server';
 import { searchAttributeTypes } from '../workflows/definitions';
 import { OutboxDispatcher } from './outbox-dispatcher';
+import { createConfiguredMailGateway } from '../activities/mail/gateway';
+import { intakeRulesFrom, MailIntake } from '../activities/intake/mail-intake';
+import { ticketEffectHandlers } from '../activities/tickets/ticket-effect-handlers';
 import { startTemporalWorker, type WorkerHandle } from './temporal-worker';
 
 export const MIGRATIONS_DIR = path.join(__dirname, '..', 'prisma', 'migrations');
@@ -114,12 +117,34 @@ export async function startStack(config: Config, log: Logger): Promise<RunningSt
       stoppers.push({ name: 'Temporal worker', stop: () => worker!.shutdown() });
       log.info({ taskQueue: config.temporal.taskQueue }, 'Temporal worker running');
     }
+    const gateway = createConfiguredMailGateway(config, { prisma, log: log.child({ component: 'mail' }) });
+    if (gateway) stoppers.push({ name: 'mail gateway', stop: async () => gateway.close() });
+    const outboxLog = log.child({ component: 'outbox' });
     const dispatcher = new OutboxDispatcher(
-      { prisma, temporal: client, taskQueue: config.temporal.taskQueue, log: log.child({ component: 'outbox' }) },
+      {
+        prisma,
+        temporal: client,
+        taskQueue: config.temporal.taskQueue,
+        log: outboxLog,
+        handlers: ticketEffectHandlers({ prisma, temporal: client, log: outboxLog, gateway }),
+      },
       config.outboxPollMs,
     );
     dispatcher.start();
     stoppers.push({ name: 'outbox dispatcher', stop: () => dispatcher.stop() });
+
+    // Mail intake: a long-running loop per mailbox, in the worker process (see README).
+    if (config.worker.enabled && config.intake.enabled) {
+      const intake = new MailIntake({
+        prisma,
+        log: log.child({ component: 'mail-intake' }),
+        rules: intakeRulesFrom(config),
+        concurrency: config.intake.concurrency,
+        reconcileMs: config.intake.reconcileMs,
+      });
+      await intake.start();
+      stoppers.push({ name: 'mail intake', stop: () => intake.stop() });
+    }
 
     // HTTP API
     let api: FastifyInstance | undefined;

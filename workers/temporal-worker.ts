@@ -31,7 +31,7 @@ export async function startTemporalWorker(opts: {
   workflowBundle?: WorkflowBundleOption;
 }): Promise<WorkerHandle> {
   const connection = await NativeConnection.connect(connectionOptions(opts.config, opts.address));
-  const notifications = createNotificationAdapters(opts.config);
+  const notifications = createNotificationAdapters(opts.config, { prisma: opts.prisma, log: opts.log.child({ component: 'mail' }) });
   const rmm = createRmmRegistry(opts.config, opts.log);
   const worker = await Worker.create({
     connection,
@@ -52,7 +52,7 @@ export async function startTemporalWorker(opts: {
       notificationLeaseMs: opts.config.notify.leaseMs,
       crash: crashHook(opts.config),
       rmm: rmm.rmm,
-      onboarding: createOnboardingPorts({ prisma: opts.prisma, smtp: notifications.smtp, config: opts.config }),
+      onboarding: createOnboardingPorts({ prisma: opts.prisma, gateway: notifications.gateway, config: opts.config }),
     }),
   });
   const done = worker.run().finally(() => {

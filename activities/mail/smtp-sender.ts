@@ -32,6 +32,10 @@ export interface SmtpSenderOptions {
 
 export interface OutboundMessage {
   to: string[];
+  /** Copy recipients (plain addresses); they are in the envelope too. */
+  cc?: string[];
+  /** Overrides the sender's From header for this message, e.g. `"Alice (Support)" <support@msp.example>`. */
+  from?: string;
   subject: string;
   text: string;
   html?: string;
@@ -40,6 +44,8 @@ export interface OutboundMessage {
    * Cc, Bcc, Subject, Message-ID, Date or the MIME ones (ValidationError): those are set here.
    */
   headers?: Record<string, string>;
+  /** Files attached (never inline): bytes, display name and type as the caller vouches for them. */
+  attachments?: Array<{ filename: string; content: Buffer; contentType: string }>;
   /** The Message-ID to send, `<local@domain>` (angle brackets added when missing). */
   messageId: string;
   /**
@@ -110,8 +116,11 @@ function addressOf(from: string): string {
 
 function validate(msg: OutboundMessage): void {
   if (!Array.isArray(msg.to) || msg.to.length === 0) throw new ValidationError('a message needs at least one recipient');
-  const bad = msg.to.filter((a) => !ADDRESS.test(a));
+  const bad = [...msg.to, ...(msg.cc ?? [])].filter((a) => !ADDRESS.test(a));
   if (bad.length) throw new ValidationError(`not a plain e-mail address: ${bad.join(', ')}`);
+  if (msg.from !== undefined && (/[\r\n]/.test(msg.from) || !ADDRESS.test(addressOf(msg.from)))) {
+    throw new ValidationError(`from has no usable address: ${JSON.stringify(msg.from)}`);
+  }
   if (/[\r\n]/.test(msg.subject)) throw new ValidationError('subject must not contain line breaks');
   if (msg.envelopeFrom && !ADDRESS.test(msg.envelopeFrom)) {
     throw new ValidationError(`envelopeFrom is not a plain e-mail address: ${msg.envelopeFrom}`);
@@ -175,15 +184,22 @@ export function createSmtpSender(opts: SmtpSenderOptions): SmtpSender {
       }
       try {
         const info = await transport.sendMail({
-          from: opts.from,
+          from: msg.from ?? opts.from,
           to: msg.to,
+          cc: msg.cc?.length ? msg.cc : undefined,
           subject: msg.subject,
           text: msg.text,
           html: msg.html,
           headers,
           messageId,
+          attachments: msg.attachments?.map((a) => ({
+            filename: a.filename,
+            content: a.content,
+            contentType: a.contentType,
+            contentDisposition: 'attachment' as const,
+          })),
           // explicit envelope: recipients are exactly `to`, whatever the headers say
-          envelope: { from: msg.envelopeFrom ?? fromAddress, to: msg.to },
+          envelope: { from: msg.envelopeFrom ?? fromAddress, to: [...msg.to, ...(msg.cc ?? [])] },
         });
         return {
           messageId,

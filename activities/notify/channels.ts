@@ -30,6 +30,11 @@ export interface NotificationMessage {
   ticket?: { id: number; number: string; subject: string; url?: string };
   /** Extra facts shown as a table (Slack fields, Teams FactSet, email lines). */
   fields?: Record<string, string>;
+  /**
+   * Email only: each recipient's mail carries a reply token (staff role) for this entity, so a
+   * reply acts on it (e.g. `approval`: a rollout ring; see activities/intake/token-replies.ts).
+   */
+  replyToken?: { kind: 'approval'; entityId: string };
 }
 
 export interface NotificationDeliveryRequest {
@@ -540,145 +545,16 @@ export function createWebhookAdapter(opts: HttpChannelOptions = {}): Notificatio
 
 // ------------------------------------------------------------------------------- email
 
-/** What the SMTP sender (activities/mail/smtp-sender.ts) takes; this module only builds it. */
-export interface OutgoingMail {
-  to: string;
-  subject: string;
-  text: string;
-  html?: string;
-  headers?: Record<string, string>;
-  /** RFC 5322 Message-ID including the angle brackets, e.g. "<notify.ab12...@msp.example>". */
-  messageId: string;
-}
-
-export type SendMail = (mail: OutgoingMail) => Promise<unknown>;
-
-export interface EmailChannelOptions {
-  sendMail: SendMail;
-  /** Right-hand side of the Message-IDs, normally the MSP's mail domain. */
-  messageIdDomain: string;
-}
-
-/**
- * The Message-ID of a notification: a hash of the idempotency key, so every resend of the same
- * delivery carries the same Message-ID (mail systems and people can recognise the duplicate,
- * and Gmail/most MUAs thread or collapse them). The key itself is not used raw because it may
- * contain characters a msg-id cannot (":", spaces).
- */
-export function notificationMessageId(idempotencyKey: string, domain: string): string {
-  const hash = crypto.createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40);
-  return `<notify.${hash}@${domain}>`;
-}
-
-/** Header values must stay on one line: a CR/LF from a ticket subject would inject headers. */
-function oneLine(s: string): string {
-  return s.replace(/[\r\n\t]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
-}
-
-function htmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
-
-const ADDRESS = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\]+$/;
-
-function parseRecipients(target: string): string {
-  const addresses = target
-    .split(',')
-    .map((a) => a.trim())
-    .filter(Boolean);
-  if (addresses.length === 0 || !addresses.every((a) => ADDRESS.test(a))) {
-    throw new NotificationTargetError('email route target is not a list of email addresses');
-  }
-  return addresses.join(', ');
-}
-
-/** Builds the email for a delivery (pure: exported for tests and previews). */
-export function buildNotificationEmail(d: NotificationDeliveryRequest, opts: Pick<EmailChannelOptions, 'messageIdDomain'>): OutgoingMail {
-  const m = d.message;
-  const label = SEVERITY_LABEL[m.severity];
-  const ticketTag = m.ticket ? `[${m.ticket.number}] ` : '';
-  const subject = oneLine(`[${label}] ${ticketTag}${m.title}`).slice(0, 250);
-  const url = httpUrl(m.ticket?.url);
-
-  const facts: Array<[string, string]> = [];
-  if (m.ticket) facts.push(['Ticket', `${m.ticket.number} ${m.ticket.subject}`]);
-  for (const [k, v] of fieldEntries(m)) facts.push([k, v]);
-  facts.push(['Severity', label], ['Event', d.event]);
-
-  const text = [
-    m.title,
-    '',
-    m.text,
-    '',
-    ...facts.map(([k, v]) => `${k}: ${v}`),
-    ...(url ? ['', url] : []),
-    '',
-    `-- mspflow notification ${d.idempotencyKey}`,
-  ].join('\n');
-
-  const html = [
-    '<!doctype html><html><body>',
-    `<h2>${htmlEscape(m.title)}</h2>`,
-    `<p>${htmlEscape(m.text).replace(/\n/g, '<br>')}</p>`,
-    '<table>',
-    ...facts.map(([k, v]) => `<tr><th align="left">${htmlEscape(k)}</th><td>${htmlEscape(v)}</td></tr>`),
-    '</table>',
-    url ? `<p><a href="${htmlEscape(url)}">Open ${htmlEscape(m.ticket!.number)}</a></p>` : '',
-    `<p style="color:#888">mspflow notification ${htmlEscape(d.idempotencyKey)}</p>`,
-    '</body></html>',
-  ].join('\n');
-
-  const headers: Record<string, string> = {
-    'X-Mspflow-Delivery': oneLine(d.idempotencyKey),
-    'X-Mspflow-Event': oneLine(d.event),
-    // RFC 3834: an automatic message. Auto-responders (and our own mail intake) must not answer it.
-    'Auto-Submitted': 'auto-generated',
-    'X-Auto-Response-Suppress': 'All',
-  };
-  if (m.ticket) headers['X-Mspflow-Ticket'] = oneLine(m.ticket.number);
-  if (m.severity === 'critical') {
-    headers.Importance = 'high';
-    headers['X-Priority'] = '1';
-  }
-  return {
-    to: parseRecipients(d.target),
-    subject,
-    text,
-    html,
-    headers,
-    messageId: notificationMessageId(d.idempotencyKey, opts.messageIdDomain),
-  };
-}
-
-/**
- * Email through an injected sender. Errors the sender classifies (UserError, OperationalError)
- * pass through unchanged; anything else becomes a retryable OperationalError.
- */
-export function createEmailAdapter(opts: EmailChannelOptions): NotificationChannelAdapter {
-  return {
-    async send(d) {
-      const mail = buildNotificationEmail(d, opts);
-      try {
-        await opts.sendMail(mail);
-      } catch (err) {
-        if (err instanceof UserError || err instanceof OperationalError) throw err;
-        const message = err instanceof Error ? err.message : String(err);
-        throw new NotificationUnavailableError(`email to ${mail.to} failed: ${message.slice(0, 300)}`, 'smtp');
-      }
-    },
-  };
-}
+// The EMAIL adapter sends through the mail gateway (activities/mail/notification-email.ts), the
+// one way mspflow sends mail; createNotificationAdapters (activities/index.ts) plugs it in.
 
 // ------------------------------------------------------------------------------- all of them
 
-/** The adapters by channel, as the notification service takes them. EMAIL only with a sender. */
-export function createChannelAdapters(
-  opts: HttpChannelOptions & { email?: EmailChannelOptions },
-): Partial<Record<NotificationChannel, NotificationChannelAdapter>> {
+/** The HTTP adapters by channel, as the notification service takes them (EMAIL is added by the caller). */
+export function createChannelAdapters(opts: HttpChannelOptions): Partial<Record<NotificationChannel, NotificationChannelAdapter>> {
   return {
     SLACK: createSlackAdapter(opts),
     TEAMS: createTeamsAdapter(opts),
     WEBHOOK: createWebhookAdapter(opts),
-    ...(opts.email ? { EMAIL: createEmailAdapter(opts.email) } : {}),
   };
 }

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Prisma, PrismaClient } from '../../lib/db/prisma';
 import { NotFoundError } from '../../lib/errors';
@@ -46,15 +45,6 @@ export function createOnboardingActivities(deps: OnboardingActivityDeps) {
     ...extra,
   });
   const locale = (o: { locale: string }) => (o.locale === 'en' ? 'en' : 'fr') as 'fr' | 'en';
-
-  /** The item's opaque reply reference, created once (unique) and reused by every request or reminder. */
-  const requestRef = async (onboardingId: string, key: string) => {
-    await deps.prisma.onboardingItem.updateMany({
-      where: { onboardingId, key, requestRef: null },
-      data: { requestRef: crypto.randomBytes(12).toString('base64url') },
-    });
-    return (await itemOf(onboardingId, key)).requestRef!;
-  };
 
   return {
     /** Writes the workflow's view of the checklist: item states and due dates, new history events, collected fields. */
@@ -114,18 +104,17 @@ export function createOnboardingActivities(deps: OnboardingActivityDeps) {
       return { messageId: r.messageId };
     },
 
-    /** "Please send us X": the email carries the item's reply reference. */
+    /** "Please send us X": the email carries a reply token for the item. */
     async requestFromClient(input: Base): Promise<void> {
       const o = await load(input.onboardingId);
       const item = await itemOf(o.id, input.itemKey);
-      const ref = await requestRef(o.id, item.key);
       await deps.mailer.send({
         onboardingId: o.id,
         to: o.contactEmail,
         template: 'request',
         locale: locale(o),
-        data: mailData(o, { itemTitle: item.title, ref }),
-        replyRef: ref,
+        data: mailData(o, { itemTitle: item.title }),
+        replyItemId: item.id,
         idempotencyKey: input.dedupeKey,
       });
     },
@@ -182,14 +171,13 @@ export function createOnboardingActivities(deps: OnboardingActivityDeps) {
       const item = await itemOf(o.id, input.itemKey);
       const due = new Date(input.dueAt).toISOString().slice(0, 10);
       if (input.kind === 'reminder' && item.ownerRole === 'client') {
-        const ref = await requestRef(o.id, item.key);
         await deps.mailer.send({
           onboardingId: o.id,
           to: o.contactEmail,
           template: 'reminder',
           locale: locale(o),
-          data: mailData(o, { itemTitle: item.title, ref, dueDate: due }),
-          replyRef: ref,
+          data: mailData(o, { itemTitle: item.title, dueDate: due }),
+          replyItemId: item.id,
           idempotencyKey: input.dedupeKey,
         });
         return;

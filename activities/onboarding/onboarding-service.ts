@@ -8,7 +8,6 @@ import type { Logger } from '../../lib/logger';
 import { enqueueEffect } from '../../lib/outbox/outbox';
 import { workflowIds } from '../../workflows/definitions';
 import {
-  clientAnsweredSignal,
   devicesChangedSignal,
   evidenceAttachedSignal,
   itemActionUpdate,
@@ -19,7 +18,7 @@ import {
 } from '../../workflows/onboarding/definitions';
 import { Checklist } from '../../workflows/onboarding/checklist';
 import { actorName, getTemplate } from './template-service';
-import { START_ONBOARDING_WORKFLOW } from './workflow-start';
+import { SIGNAL_ONBOARDING_ANSWER, START_ONBOARDING_WORKFLOW, type ClientAnsweredEffect } from './workflow-start';
 
 /**
  * Onboardings as business actions, written once: the API, the email intake and the device sync
@@ -194,7 +193,7 @@ export async function getOnboarding(deps: OnboardingDeps, actor: Actor, code: st
   }
   return {
     ...row,
-    items: items.map(({ requestRef: _ref, ...i }) => ({ ...i, evidence: evidence.filter((e) => e.itemId === i.id) })),
+    items: items.map((i) => ({ ...i, evidence: evidence.filter((e) => e.itemId === i.id) })),
     history,
     live,
   };
@@ -326,8 +325,8 @@ export async function actOnItem(
 }
 
 export interface ClientReply {
-  /** The item reference the reply carried (today: [ref:...] / X-Mspflow-Onboarding-Ref; later, resolved from the signed reply token). */
-  itemRef: string;
+  /** The item the reply answers, from the verified reply token of the request (kind 'onboarding'). */
+  itemId: string;
   /** Sender address as parsed by the intake; checked against the onboarding's contacts, never trusted alone. */
   from: string;
   /** Message-ID of the reply: a replayed intake stores it once. */
@@ -337,14 +336,28 @@ export interface ClientReply {
 }
 
 /**
- * The email intake calls this when a reply to a "please send us X" email arrives: the reply's
- * text and attachments become the item's evidence (once per Message-ID) and the workflow is
- * woken, which completes the item if its gates allow. Replies from an address that is not the
- * onboarding's contact (or a collected contact, or their domain) are refused.
+ * The email intake calls this, inside its processing transaction, when a reply to a "please send
+ * us X" email arrives with a verified reply token of kind 'onboarding': the reply's text and
+ * attachments become the item's evidence (once per Message-ID), and an outbox effect wakes the
+ * workflow once the transaction commits (it completes the item if its gates allow). Replies from
+ * an address that is not the onboarding's contact (or a collected contact, or their domain) are
+ * refused. Given the client rather than a transaction, it opens its own and dispatches at once.
  */
-export async function recordClientReplyForItem(deps: OnboardingDeps, reply: ClientReply): Promise<{ onboardingCode: string; itemKey: string; stored: boolean }> {
-  const item = await deps.prisma.onboardingItem.findUnique({ where: { requestRef: reply.itemRef }, include: { onboarding: true } });
-  if (!item) throw new NotFoundError(`Onboarding request ${reply.itemRef}`);
+export async function recordClientReplyForItem(
+  deps: { prisma: PrismaClient | Prisma.TransactionClient; dispatch?: (key: string) => Promise<boolean> },
+  reply: ClientReply,
+): Promise<{ onboardingCode: string; itemKey: string; stored: boolean; clientId: string | null }> {
+  const own = '$transaction' in deps.prisma;
+  const result = own
+    ? await (deps.prisma as PrismaClient).$transaction((tx) => storeClientReply(tx, reply))
+    : await storeClientReply(deps.prisma as Prisma.TransactionClient, reply);
+  if (result.signalKey) await deps.dispatch?.(result.signalKey).catch(() => false);
+  return { onboardingCode: result.onboardingCode, itemKey: result.itemKey, stored: result.stored, clientId: result.clientId };
+}
+
+async function storeClientReply(tx: Prisma.TransactionClient, reply: ClientReply) {
+  const item = await tx.onboardingItem.findUnique({ where: { id: reply.itemId }, include: { onboarding: true } });
+  if (!item) throw new NotFoundError(`Onboarding item ${reply.itemId}`);
   const o = item.onboarding;
   const from = reply.from.trim().toLowerCase();
   const allowedDomains = new Set([o.contactEmail.split('@')[1], ...collectedDomains(o.info)]);
@@ -352,8 +365,9 @@ export async function recordClientReplyForItem(deps: OnboardingDeps, reply: Clie
     throw new ForbiddenError(`${from} is not a contact of ${o.clientName}: the reply is not attached`);
   }
   const by = `client:${from}`;
+  const bodyKey = `email:${reply.messageId}:body`;
   const texts: Prisma.OnboardingEvidenceUncheckedCreateInput[] = [
-    { onboardingId: o.id, itemId: item.id, kind: 'EMAIL' as EvidenceKind, text: reply.text.slice(0, 50_000), by, dedupeKey: `email:${reply.messageId}:body` },
+    { onboardingId: o.id, itemId: item.id, kind: 'EMAIL' as EvidenceKind, text: reply.text.slice(0, 50_000), by, dedupeKey: bodyKey },
     ...(reply.attachments ?? []).map((a, i) => ({
       onboardingId: o.id,
       itemId: item.id,
@@ -367,12 +381,16 @@ export async function recordClientReplyForItem(deps: OnboardingDeps, reply: Clie
       dedupeKey: `email:${reply.messageId}:attachment:${i}`,
     })),
   ];
-  const created = await deps.prisma.onboardingEvidence.createMany({ data: texts, skipDuplicates: true });
-  const body = await deps.prisma.onboardingEvidence.findUniqueOrThrow({ where: { dedupeKey: `email:${reply.messageId}:body` }, select: { id: true } });
+  const created = await tx.onboardingEvidence.createMany({ data: texts, skipDuplicates: true });
+  const body = await tx.onboardingEvidence.findUniqueOrThrow({ where: { dedupeKey: bodyKey }, select: { id: true } });
+  let signalKey: string | null = null;
   if (o.status !== 'COMPLETED') {
-    await deps.temporal.workflow.getHandle(o.workflowId).signal(clientAnsweredSignal, { itemKey: item.key, from, evidenceId: body.id });
+    signalKey = `onboarding-answer:${body.id}`;
+    const signal: ClientAnsweredEffect = { workflowId: o.workflowId, itemKey: item.key, from, evidenceId: body.id };
+    // once per stored reply: a replayed intake finds the effect already written
+    await tx.outboxEntry.createMany({ data: [{ kind: SIGNAL_ONBOARDING_ANSWER, key: signalKey, payload: { ...signal } }], skipDuplicates: true });
   }
-  return { onboardingCode: o.clientCode, itemKey: item.key, stored: created.count > 0 };
+  return { onboardingCode: o.clientCode, itemKey: item.key, stored: created.count > 0, clientId: o.clientId, signalKey };
 }
 
 function collectedDomains(info: unknown): string[] {

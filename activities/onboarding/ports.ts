@@ -1,7 +1,6 @@
 /**
- * What the onboarding needs from the outside, as ports, so the email branch (mail gateway,
- * signed reply tokens) and the RMM branch (MeshCentral) can swap the implementations without
- * touching the workflow or its activities.
+ * What the onboarding needs from the outside, as ports: mail (the mail gateway, gateway-mailer.ts)
+ * and the RMM's device groups, so the workflow and its activities do not depend on either.
  */
 
 export type OnboardingMailTemplate = 'welcome' | 'go-live' | 'request' | 'reminder' | 'feedback';
@@ -11,13 +10,12 @@ export interface OnboardingMail {
   to: string;
   template: OnboardingMailTemplate;
   locale: 'fr' | 'en';
-  data: Record<string, string>;
+  data: Record<string, string> & { clientName: string; contactName: string; msp: string; supportAddress: string };
   /**
-   * Opaque reference of the item a reply answers ("please send us X"). Today it travels in the
-   * subject ([ref:...]) and the X-Mspflow-Onboarding-Ref header; the mail gateway replaces it
-   * with a signed reply token and calls recordClientReplyForItem with the item it resolves to.
+   * The item a reply answers ("please send us X"): the mail carries a signed reply token of kind
+   * 'onboarding' for it, and the intake hands the reply to recordClientReplyForItem.
    */
-  replyRef?: string;
+  replyItemId?: string;
   /** Business key of this email: the same key is never sent twice. */
   idempotencyKey: string;
 }

@@ -1,9 +1,9 @@
 import type { Config } from '../../lib/config';
 import type { PrismaClient } from '../../lib/db/prisma';
-import type { SmtpSender } from '../mail/smtp-sender';
+import type { MailGateway } from '../mail/gateway-types';
 import { createDatabaseDeviceGroups } from './database-device-groups';
 import type { DeviceGroupPort, OnboardingMailer } from './ports';
-import { createSmtpOnboardingMailer } from './smtp-mailer';
+import { createGatewayOnboardingMailer } from './gateway-mailer';
 
 export interface OnboardingPorts {
   mailer: OnboardingMailer;
@@ -18,14 +18,14 @@ function fromParts(from: string): { address: string; name: string } {
 }
 
 /**
- * Today's implementations of the onboarding ports: EJS + the SMTP sender for mail, the Device
- * table for the RMM. The email and RMM branches replace these two lines' worth of wiring.
+ * The onboarding ports: mail through the mail gateway (none configured: onboarding mail waits,
+ * retried, until one is), device groups over the Device table the RMM sync fills.
  */
-export function createOnboardingPorts(deps: { prisma: PrismaClient; smtp?: SmtpSender; config?: Pick<Config, 'mail'> }): OnboardingPorts {
+export function createOnboardingPorts(deps: { prisma: PrismaClient; gateway?: Pick<MailGateway, 'send'>; config?: Pick<Config, 'mail'> }): OnboardingPorts {
   const from = fromParts(deps.config?.mail.from ?? 'mspflow <support@mspflow.local>');
   return {
-    mailer: createSmtpOnboardingMailer({ prisma: deps.prisma, smtp: deps.smtp, messageIdDomain: deps.config?.mail.domain ?? 'mspflow.local' }),
+    mailer: createGatewayOnboardingMailer(deps.gateway),
     devices: createDatabaseDeviceGroups({ prisma: deps.prisma }),
-    mail: { supportAddress: from.address, msp: from.name },
+    mail: { supportAddress: deps.config?.mail.supportAddress ?? from.address, msp: from.name },
   };
 }

@@ -1,10 +1,19 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { searchAttributes } from '../../workflows/definitions';
-import type { OnboardingWorkflowInput } from '../../workflows/onboarding/definitions';
+import { searchAttributes, workflowIds } from '../../workflows/definitions';
+import { clientAnsweredSignal, type OnboardingWorkflowInput } from '../../workflows/onboarding/definitions';
 import { onboardingWorkflow } from '../../workflows/onboarding/onboarding.workflow';
 
 export const START_ONBOARDING_WORKFLOW = 'start-onboarding-workflow';
+/** A client's emailed answer was stored as an item's evidence: wake the workflow. */
+export const SIGNAL_ONBOARDING_ANSWER = 'signal-onboarding-answer';
+
+export interface ClientAnsweredEffect {
+  workflowId: string;
+  itemKey: string;
+  from: string;
+  evidenceId: string;
+}
 
 /** Starts `onboarding-<code>`; a second start (outbox replay) is a no-op. */
 export async function startOnboardingWorkflow(client: Client, taskQueue: string, workflowId: string, input: OnboardingWorkflowInput): Promise<{ alreadyStarted: boolean }> {
@@ -23,4 +32,23 @@ export async function startOnboardingWorkflow(client: Client, taskQueue: string,
     if (err instanceof WorkflowExecutionAlreadyStartedError) return { alreadyStarted: true };
     throw err;
   }
+}
+
+/** The outbox effects onboarding enqueues, performed by the outbox dispatcher (workers/outbox-dispatcher.ts). */
+export function onboardingEffectHandlers(deps: { temporal: Client; taskQueue: string }): Record<string, (payload: unknown) => Promise<void>> {
+  return {
+    [START_ONBOARDING_WORKFLOW]: async (payload) => {
+      const input = payload as OnboardingWorkflowInput;
+      await startOnboardingWorkflow(deps.temporal, deps.taskQueue, workflowIds.onboarding(input.clientCode), input);
+    },
+    [SIGNAL_ONBOARDING_ANSWER]: async (payload) => {
+      const e = payload as ClientAnsweredEffect;
+      try {
+        await deps.temporal.workflow.getHandle(e.workflowId).signal(clientAnsweredSignal, { itemKey: e.itemKey, from: e.from, evidenceId: e.evidenceId });
+      } catch (err) {
+        // the onboarding finished meanwhile: the evidence is stored, there is nobody left to wake
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    },
+  };
 }

@@ -23,7 +23,7 @@ export interface EscalationSettings {
 }
 
 const DEFAULT_AUTO_CLOSE_BUSINESS_DAYS = 5;
-const DEFAULT_REOPEN_WINDOW_DAYS = 14;
+export const DEFAULT_REOPEN_WINDOW_DAYS = 14;
 
 /**
  * The SLA policy that applies to a ticket now: its client's active contract's policy, with the

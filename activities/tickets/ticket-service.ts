@@ -65,47 +65,9 @@ export async function createTicket(deps: TicketDeps, actor: Actor, input: Create
 
   try {
     const id = await deps.prisma.$transaction(async (tx) => {
-      const client = await tx.client.findUnique({ where: { id: input.clientId }, select: { id: true, name: true } });
-      if (!client) throw new NotFoundError(`Client ${input.clientId}`);
-      if (input.contactId) {
-        const contact = await tx.contact.findUnique({ where: { id: input.contactId }, select: { clientId: true } });
-        if (!contact || contact.clientId !== client.id) throw new ValidationError('contactId is not a contact of this client');
-      }
-      const ticket = await tx.ticket.create({
-        data: {
-          clientId: client.id,
-          contactId: input.contactId,
-          subject,
-          description: input.description ?? '',
-          priority: input.priority ?? 'P3',
-          kind: input.kind ?? 'INCIDENT',
-          category: input.category,
-          source: input.source,
-          requestKey: input.requestKey,
-          createdById: actor.kind === 'user' ? actor.userId : undefined,
-        },
-      });
-      const workflowId = workflowIds.ticket(ticket.id);
-      await tx.ticket.update({ where: { id: ticket.id }, data: { workflowId } });
-      await tx.ticketEvent.create({
-        data: {
-          ticketId: ticket.id,
-          type: 'created',
-          dedupeKey: `created:${ticket.id}`,
-          data: { source: input.source, by: actor.kind === 'user' ? actor.userId : actor.component },
-        },
-      });
-      const workflowInput: TicketWorkflowInput = {
-        ticketId: ticket.id,
-        clientId: client.id,
-        clientName: client.name,
-        subject,
-        priority: ticket.priority,
-        createdAt: ticket.createdAt.getTime(),
-      };
-      await enqueueEffect(tx, { kind: START_TICKET_WORKFLOW, key: workflowId, payload: workflowInput });
+      const ticketId = await insertTicket(tx, actor, input);
       deps.beforeTicketCommit?.();
-      return ticket.id;
+      return ticketId;
     });
     deps.afterTicketCommit?.();
     return { ticket: await visibleTicket(deps, actor, id), created: true };
@@ -117,6 +79,61 @@ export async function createTicket(deps: TicketDeps, actor: Actor, input: Create
     }
     throw err;
   }
+}
+
+export type TicketTx = Prisma.TransactionClient;
+
+/**
+ * The ticket, its `created` event and the outbox entry that starts its workflow, inside the
+ * caller's transaction (the mail intake commits them together with its ledger row).
+ */
+export async function insertTicket(
+  tx: TicketTx,
+  actor: Actor,
+  input: CreateTicketInput & { linkedTicketId?: number },
+): Promise<number> {
+  const subject = input.subject.trim();
+  const client = await tx.client.findUnique({ where: { id: input.clientId }, select: { id: true, name: true } });
+  if (!client) throw new NotFoundError(`Client ${input.clientId}`);
+  if (input.contactId) {
+    const contact = await tx.contact.findUnique({ where: { id: input.contactId }, select: { clientId: true } });
+    if (!contact || contact.clientId !== client.id) throw new ValidationError('contactId is not a contact of this client');
+  }
+  const ticket = await tx.ticket.create({
+    data: {
+      clientId: client.id,
+      contactId: input.contactId,
+      subject,
+      description: input.description ?? '',
+      priority: input.priority ?? 'P3',
+      kind: input.kind ?? 'INCIDENT',
+      category: input.category,
+      source: input.source,
+      requestKey: input.requestKey,
+      linkedTicketId: input.linkedTicketId,
+      createdById: actor.kind === 'user' ? actor.userId : undefined,
+    },
+  });
+  const workflowId = workflowIds.ticket(ticket.id);
+  await tx.ticket.update({ where: { id: ticket.id }, data: { workflowId } });
+  await tx.ticketEvent.create({
+    data: {
+      ticketId: ticket.id,
+      type: 'created',
+      dedupeKey: `created:${ticket.id}`,
+      data: { source: input.source, by: actor.kind === 'user' ? actor.userId : actor.component },
+    },
+  });
+  const workflowInput: TicketWorkflowInput = {
+    ticketId: ticket.id,
+    clientId: client.id,
+    clientName: client.name,
+    subject,
+    priority: ticket.priority,
+    createdAt: ticket.createdAt.getTime(),
+  };
+  await enqueueEffect(tx, { kind: START_TICKET_WORKFLOW, key: workflowId, payload: workflowInput });
+  return ticket.id;
 }
 
 function findByRequestKey(deps: TicketDeps, requestKey: string) {

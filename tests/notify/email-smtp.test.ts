@@ -24,8 +24,9 @@ describe('email notifications through a real SMTP server', () => {
       SMTP_PORT: String(servers.smtp.port),
       MAIL_FROM: 'MSP Support <support@example.test>',
       MAIL_DOMAIN: 'example.test',
+      MAIL_REPLY_SECRET: 'notification-test-secret-0123456789abcdef',
     });
-    adapters = createNotificationAdapters(config);
+    adapters = createNotificationAdapters(config, { prisma: ctx.prisma });
   });
   afterAll(async () => {
     adapters?.close();
@@ -87,6 +88,10 @@ describe('email notifications through a real SMTP server', () => {
     expect(mails[0].messageId).toMatch(/@example\.test>$/);
     const row = await ctx.prisma.notificationDelivery.findFirstOrThrow({ where: { ticketId: 42 } });
     expect(row).toMatchObject({ status: 'SENT', channel: 'EMAIL', attempts: 1 });
+    // sent through the mail gateway, recorded in its ledger
+    const outbound = await ctx.prisma.outboundMail.findFirstOrThrow({ where: { ticketId: 42 } });
+    expect(outbound).toMatchObject({ status: 'SENT', template: 'sla-notification', recipient: 'tech@example.test', automatic: true, budgeted: false });
+    expect(outbound.messageId).toBe(mails[0].messageId);
   });
 
   it('sends to the ticket assignee at the time of sending ({assignee}), and records why when there is none', async () => {

@@ -88,7 +88,7 @@ describe('onboarding survives its worker process being killed', () => {
     expect(mails).toHaveLength(4);
     expect(new Set(mails.map((m) => m.messageId)).size).toBe(4);
     const o = await ctx.prisma.onboarding.findUniqueOrThrow({ where: { clientCode: code } });
-    expect(await ctx.prisma.onboardingMail.count({ where: { onboardingId: o.id, status: 'SENT' } })).toBe(4);
+    expect(await ctx.prisma.outboundMail.count({ where: { idempotencyKey: { startsWith: `onboarding-${code}:` }, status: 'SENT' } })).toBe(4);
     expect(await ctx.prisma.client.count({ where: { code } })).toBe(1);
     expect(await ctx.prisma.contract.count({ where: { clientId: o.clientId! } })).toBe(1);
     expect(await ctx.prisma.contact.count({ where: { clientId: o.clientId! } })).toBe(2);

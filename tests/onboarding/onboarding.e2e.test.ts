@@ -11,7 +11,7 @@ import { Receiver } from '../notify/support/receiver';
 import { createTestContext, harness, type TestContext } from '../support/context';
 import { eventually } from '../support/eventually';
 import { DEFAULT_MAIL_USERS, startMailServers, type MailServers } from '../support/mail-servers';
-import { inbox, mailEnv, refOf, stepOneFields } from './support';
+import { inbox, mailEnv, itemIdOf, stepOneFields } from './support';
 
 /**
  * Onboarding end to end on the real Temporal dev server, PostgreSQL, Postfix + Dovecot and a
@@ -89,14 +89,16 @@ describe('client onboarding', () => {
     expect(started.items).toHaveLength(30);
     expect(started.template).toMatchObject({ key: 'standard', version: 1 });
 
-    // "Please send us X" emails go out for the client items, with their reference.
+    // "Please send us X" emails go out for the client items, each with a reply token for its item.
     const requests = await eventually(async () => {
       const m = await mailsTo(CLIENT, /Please send us/);
       expect(m).toHaveLength(3);
       return m;
     });
     const docRequest = requests.find((m) => /network diagrams/.test(m.subject!))!;
-    expect(docRequest.headers.get('x-mspflow-onboarding-ref')).toBe(refOf(docRequest));
+    expect(new Set(requests.map(itemIdOf)).size).toBe(3);
+    expect(docRequest.messageId).toContain(`o.${itemIdOf(docRequest)}.c.`);
+    expect(docRequest.headers.get('auto-submitted')).toBe('auto-generated');
 
     // Gate: the SLA cannot be signed before step 1 is complete.
     const early = await item(code, 'sla-signed', 'complete', { evidence: { kind: 'FILE', file: { name: 'sla.pdf', contentType: 'application/pdf', base64: Buffer.from('%PDF signed').toString('base64') } } });
@@ -132,9 +134,9 @@ describe('client onboarding', () => {
       return m!;
     });
     const reply = await recordClientReplyForItem(
-      { prisma: ctx.prisma, temporal: ctx.temporal.client, log: ctx.log },
+      { prisma: ctx.prisma, dispatch: (key) => ctx.dispatcher.dispatchKey(key) },
       {
-        itemRef: refOf(received)!,
+        itemId: itemIdOf(docRequest)!,
         from: received.from!.value[0].address!,
         messageId: received.messageId!,
         text: received.text ?? '',
@@ -144,15 +146,15 @@ describe('client onboarding', () => {
     expect(reply).toMatchObject({ onboardingCode: code, itemKey: 'network-documentation', stored: true });
     await eventually(async () => expect(statusOf(await view(code), 'network-documentation')).toBe('DONE'));
     // The same reply seen twice (intake replay) is stored once; a stranger's reply is refused.
-    const again = await recordClientReplyForItem({ prisma: ctx.prisma, temporal: ctx.temporal.client, log: ctx.log }, {
-      itemRef: refOf(docRequest)!,
+    const again = await recordClientReplyForItem({ prisma: ctx.prisma, dispatch: (key) => ctx.dispatcher.dispatchKey(key) }, {
+      itemId: itemIdOf(docRequest)!,
       from: CLIENT,
       messageId: received.messageId!,
       text: 'Here is our network diagram.',
     });
     expect(again.stored).toBe(false);
     await expect(
-      recordClientReplyForItem({ prisma: ctx.prisma, temporal: ctx.temporal.client, log: ctx.log }, { itemRef: refOf(docRequest)!, from: 'evil@attacker.test', messageId: '<x@a>', text: 'hi' }),
+      recordClientReplyForItem({ prisma: ctx.prisma, dispatch: (key) => ctx.dispatcher.dispatchKey(key) }, { itemId: itemIdOf(docRequest)!, from: 'evil@attacker.test', messageId: '<x@a>', text: 'hi' }),
     ).rejects.toThrow(/not a contact/);
     const attachment = await ctx.prisma.onboardingEvidence.findFirstOrThrow({ where: { kind: 'EMAIL', fileName: { not: null } } });
     expect(attachment.fileName).toBe('network.pdf');
@@ -344,8 +346,8 @@ describe('client onboarding', () => {
       expect(mails.map((m) => m.subject).filter((s) => /Please send us/.test(s ?? ''))).toHaveLength(3);
       expect(mails.map((m) => m.subject).filter((s) => /^Welcome/.test(s ?? ''))).toHaveLength(1);
       expect(mails).toHaveLength(4);
-      expect(await ctx.prisma.onboardingMail.count({ where: { onboardingId: o.id } })).toBe(4);
-      expect(await ctx.prisma.onboardingMail.count({ where: { onboardingId: o.id, attempts: { gt: 1 } } })).toBe(0);
+      expect(await ctx.prisma.outboundMail.count({ where: { idempotencyKey: { startsWith: `onboarding-${code}:` } } })).toBe(4);
+      expect(await ctx.prisma.outboundMail.count({ where: { idempotencyKey: { startsWith: `onboarding-${code}:` }, attempts: { gt: 1 } } })).toBe(0);
       expect(await ctx.prisma.client.count({ where: { code } })).toBe(1);
       expect(await ctx.prisma.contract.count({ where: { clientId: o.clientId! } })).toBe(1);
       await ctx.temporal.client.workflow.getHandle(`onboarding-${code}`).terminate('test done');

@@ -15,7 +15,7 @@ import { createTestContext } from '../support/context';
 import { eventually } from '../support/eventually';
 import { DEFAULT_MAIL_USERS, startMailServers } from '../support/mail-servers';
 import { onboardingViewQuery } from '../../workflows/onboarding/definitions';
-import { inbox, mailEnv, refOf, stepOneFields } from './support';
+import { inbox, mailEnv, itemIdOf, stepOneFields } from './support';
 
 const outFile = path.join(__dirname, '..', 'histories', 'onboarding-workflow.json');
 
@@ -43,8 +43,8 @@ async function main() {
     for (const [key, fields] of Object.entries(stepOneFields('history.test', contact))) await post(`/onboardings/${code}/items/${key}/complete`, { fields });
     const doc = requests.find((m) => /network diagrams/.test(m.subject ?? ''))!;
     await recordClientReplyForItem(
-      { prisma: ctx.prisma, temporal: ctx.temporal.client, log: ctx.log },
-      { itemRef: refOf(doc)!, from: contact, messageId: '<history-reply@history.test>', text: 'diagram attached' },
+      { prisma: ctx.prisma, dispatch: (key) => ctx.dispatcher.dispatchKey(key) },
+      { itemId: itemIdOf(doc)!, from: contact, messageId: '<history-reply@history.test>', text: 'diagram attached' },
     );
     await post(`/onboardings/${code}/items/emergency-instructions/complete`, { evidence: { kind: 'NOTE', text: 'call' } });
     await post(`/onboardings/${code}/items/third-parties/skip`, { reason: 'none' });

@@ -1,5 +1,6 @@
 import { ImapFlow } from 'imapflow';
 import { simpleParser, type ParsedMail } from 'mailparser';
+import { parseReplyToken, tokenFromAddress } from '../../lib/mail/reply-token';
 import type { MailServers } from '../support/mail-servers';
 
 /** Every message in a user's INBOX, parsed. */
@@ -23,7 +24,13 @@ export async function inbox(servers: MailServers, address: string): Promise<Pars
   }
 }
 
-export const refOf = (mail: ParsedMail) => /\[ref:([A-Za-z0-9_-]+)\]/.exec(mail.subject ?? '')?.[1];
+/** The onboarding item a "please send us X" email asks for, read from the reply token in its Reply-To. */
+export function itemIdOf(mail: ParsedMail): string | undefined {
+  const replyTo = mail.replyTo?.value[0]?.address ?? '';
+  const token = tokenFromAddress(replyTo, 'support@example.test');
+  const parsed = token ? parseReplyToken(token) : null;
+  return parsed?.kind === 'onboarding' ? parsed.entityId : undefined;
+}
 
 /** Answers for the standard template's step-1 form items. */
 export const stepOneFields = (domain: string, contactEmail: string) => ({

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { createMailGateway } from '../../activities/mail/gateway';
 import { createSmtpSender } from '../../activities/mail/smtp-sender';
 import { createChannelAdapters } from '../../activities/notify/channels';
 import { standardTemplate } from '../../activities/onboarding/default-template';
@@ -23,7 +24,7 @@ import { Receiver } from '../notify/support/receiver';
 import { createTestDatabase, harness } from '../support/context';
 import { eventually } from '../support/eventually';
 import { DEFAULT_MAIL_USERS, startMailServers, type MailServers } from '../support/mail-servers';
-import { inbox, refOf, stepOneFields } from './support';
+import { inbox, stepOneFields } from './support';
 
 /**
  * Shared set-up of the onboarding tests on Temporal's time-skipping test server, with a real
@@ -52,6 +53,7 @@ let prisma: PrismaClient;
 let receiver: Receiver;
 let servers: MailServers;
 let smtp: ReturnType<typeof createSmtpSender>;
+let gateway: ReturnType<typeof createMailGateway>;
 let managerId: string;
 
 /** Registers beforeAll/afterAll for a test file; the returned object is usable inside its tests. */
@@ -69,6 +71,17 @@ beforeAll(async () => {
   receiver = await new Receiver().start();
   servers = await startMailServers({ users: [...DEFAULT_MAIL_USERS, ...mailUsers] });
   smtp = createSmtpSender({ host: servers.smtp.host, port: servers.smtp.port, secure: false, from: 'ACME MSP <support@example.test>' });
+  gateway = createMailGateway({
+    prisma,
+    sender: smtp,
+    settings: {
+      domain: 'example.test',
+      supportAddress: 'support@example.test',
+      fromName: 'ACME MSP',
+      replySecrets: ['onboarding-time-skipping-reply-secret-0123456789'],
+      autoBudget: { count: 20, windowMinutes: 60 },
+    },
+  });
   managerId = (await createUser(prisma, { email: 'olivia@msp.test', name: 'Olivia Manager', role: 'ONBOARDING_MANAGER' })).id;
   await prisma.notificationRoute.createMany({
     data: ['onboarding.new-client', 'onboarding.reminder', 'onboarding.escalation', 'onboarding.review'].map((event) => ({
@@ -121,7 +134,7 @@ function withWorker<T>(fn: () => Promise<T>): Promise<T> {
       prisma,
       log,
       channels: createChannelAdapters({ allowPrivateTargets: true }),
-      onboarding: createOnboardingPorts({ prisma, smtp, config: { mail: { from: 'ACME MSP <support@example.test>', domain: 'example.test' } as never } }),
+      onboarding: createOnboardingPorts({ prisma, gateway, config: { mail: { from: 'ACME MSP <support@example.test>', supportAddress: 'support@example.test', domain: 'example.test' } as never } }),
     }),
   }).then((worker) => worker.runUntil(fn));
 }

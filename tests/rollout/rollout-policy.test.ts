@@ -1,6 +1,7 @@
 import { applyOutcomes, initRings, maxFailuresFor, needsApproval, newCarry } from '../../workflows/rollout/rollout-state';
 import { windowAt } from '../../workflows/rollout/window';
 import { localToUtc, WEEKDAYS, type BusinessCalendar } from '../../workflows/sla/calendar';
+import { approvalReplyEntity, parseApprovalReplyEntity } from '../../workflows/rollout/definitions';
 
 /** Pure rollout decisions: thresholds, approvals, outcomes, maintenance windows. */
 describe('ring thresholds and approvals', () => {
@@ -58,4 +59,13 @@ describe('maintenance windows', () => {
     const opens = windowAt(cal, Date.parse('2026-03-20T00:00:00Z'));
     expect(opens).toEqual({ open: false, opensAt: Date.parse('2026-03-29T01:00:00Z') });
   });
+});
+
+test('approval reply tokens name one ring of one rollout, and only well-formed ones parse', () => {
+  const id = '0b6c1f4e-1d2a-4c3b-9a8e-7f6d5c4b3a21';
+  expect(approvalReplyEntity(id, 2)).toBe(`${id}-2`);
+  expect(parseApprovalReplyEntity(approvalReplyEntity(id, 2))).toEqual({ rolloutId: id, ringIndex: 2 });
+  expect(parseApprovalReplyEntity(id)).toBeNull();
+  expect(parseApprovalReplyEntity(`${id}-x`)).toBeNull();
+  expect(parseApprovalReplyEntity(`42-1`)).toBeNull();
 });

@@ -153,4 +153,15 @@ export interface BatchResult {
 /** Reply-token kind the email intake uses for approval replies (lib/mail/reply-token.ts). */
 export const APPROVAL_REPLY_TOKEN_KIND = 'approval';
 
+/**
+ * The entity an approval reply token names: one ring of one rollout (`<rollout id>-<ring index>`),
+ * so replying to an old approval request never approves a later ring.
+ */
+export const approvalReplyEntity = (rolloutId: string, ringIndex: number): string => `${rolloutId}-${ringIndex}`.toLowerCase();
+
+export function parseApprovalReplyEntity(entityId: string): { rolloutId: string; ringIndex: number } | null {
+  const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-(\d{1,2})$/.exec(entityId);
+  return m ? { rolloutId: m[1], ringIndex: Number(m[2]) } : null;
+}
+
 export const rolloutBatchWorkflowId = (rolloutId: string, ring: string, seq: number) => `rollout-${rolloutId}-${ring}-b${seq}`;

@@ -15,8 +15,11 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import type { NotificationMessage } from '../../activities/notify/channels';
 import { searchAttributes } from '../definitions';
 import {
+  APPROVAL_REPLY_TOKEN_KIND,
+  approvalReplyEntity,
   approveRingUpdate,
   batchPausedSignal,
   cancelRolloutUpdate,
@@ -220,14 +223,14 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutCarr
     publish();
   };
 
-  const alert = (event: string, title: string, text: string, dedupeKey: string) =>
+  const alert = (event: string, title: string, text: string, dedupeKey: string, replyToken?: NotificationMessage['replyToken']) =>
     Promise.all(
       (input.clientIds.length ? input.clientIds : [null]).map((clientId) =>
         notifier.sendNotification({
           clientId,
           event,
           dedupeKey: `${dedupeKey}:${clientId ?? 'msp'}`,
-          message: { title, text, severity: event === 'rollout.halted' ? 'critical' : 'info', fields: { rollout: input.rolloutId, name: input.name } },
+          message: { title, text, severity: event === 'rollout.halted' ? 'critical' : 'info', fields: { rollout: input.rolloutId, name: input.name }, ...(replyToken ? { replyToken } : {}) },
         } as Parameters<Activities['sendNotification']>[0]),
       ),
     ).catch(() => undefined);
@@ -258,8 +261,9 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutCarr
       void alert(
         'rollout.approval-needed',
         `Rollout ${input.name}: approve ring ${ring.name}`,
-        `Ring ${ring.name} (${ring.size} devices) waits for approval.`,
+        `Ring ${ring.name} (${ring.size} devices) waits for approval. Approve with POST /rollouts/${input.rolloutId}/approve, or reply to this email from your registered address.`,
         `${input.rolloutId}:approval:${ring.name}`,
+        { kind: APPROVAL_REPLY_TOKEN_KIND, entityId: approvalReplyEntity(input.rolloutId, state.ringIndex) },
       );
       await condition(() => state.cancelRequested || ring.approval !== null);
       if (state.cancelRequested) break;

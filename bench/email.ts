@@ -1,0 +1,158 @@
+/**
+ * `npm run bench:email [-- --messages 2000 --concurrency 4]`: new mail → committed ticket, through
+ * the real intake (IMAP IDLE on Dovecot, ledger, processing transaction) on this machine.
+ * Prints on stdout:
+ *
+ *   BENCH email throughput=<n> msg/s      messages / (last ticket committed - first append)
+ *   BENCH email latency_p50=<n> ms         per message: ticket committed - its APPEND returned
+ *   BENCH email latency_p99=<n> ms
+ *   BENCH email append_rate=<n> msg/s      how fast the messages were offered
+ *
+ * What it does, in a temporary directory: starts Dovecot + Postfix (tests/support/mail-servers)
+ * and an embedded PostgreSQL, migrated; seeds one client owning the senders' domain; starts the
+ * intake (the same MailIntake the worker runs) on the support mailbox, waiting in IDLE; then
+ * APPENDs N messages of mixed sizes (70 % ~2 KB, 25 % ~30 KB, 5 % ~300 KB) from 200 senders
+ * over one IMAP connection, as fast as the server takes them, and waits until every one is a
+ * committed ticket (ledger row PROCESSED in the same transaction as the ticket). The ticket
+ * workflows' starts are queued in the outbox by then; starting them is Temporal's part, not
+ * measured here (see bench:sla). Progress goes to stderr.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ImapFlow } from 'imapflow';
+import pino from 'pino';
+import { intakeRulesFrom, MailIntake } from '../activities/intake/mail-intake';
+import { loadConfig } from '../lib/config';
+import { startEmbeddedPostgres } from '../lib/db/embedded-postgres';
+import { createPrisma } from '../lib/db/prisma';
+import { applyMigrations } from '../lib/db/schema-engine';
+import { freePort } from '../lib/processes';
+import { startMailServers } from '../tests/support/mail-servers';
+import { MIGRATIONS_DIR, SCHEMA_PATH } from '../workers/stack';
+
+const SUPPORT = 'support@example.test';
+
+function body(bytes: number, i: number): string {
+  const line = `Message ${i}: the printer on floor ${i % 7} shows error ${crypto.randomBytes(6).toString('hex')}.\n`;
+  return line.repeat(Math.max(1, Math.ceil(bytes / line.length)));
+}
+
+function sizeFor(i: number): number {
+  const r = (i * 7919) % 100;
+  return r < 70 ? 2_000 : r < 95 ? 30_000 : 300_000;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '4' } } });
+  const n = Number(values.messages);
+  const concurrency = Number(values.concurrency);
+  const log = pino({ level: 'warn' }, pino.destination(2));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mspflow-bench-email-'));
+  // as root, embedded PostgreSQL runs as another user that must reach its data dir
+  if (process.getuid?.() === 0) fs.chmodSync(dir, 0o711);
+  const stops: Array<() => Promise<unknown>> = [];
+  const cleanup = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  try {
+    const servers = await startMailServers();
+    stops.push(() => servers.stop());
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), log, database: 'mspflow' });
+    stops.push(() => pg.stop());
+    await applyMigrations({ databaseUrl: pg.url, migrationsDir: MIGRATIONS_DIR, schemaPath: SCHEMA_PATH });
+    const config = loadConfig({
+      ...process.env,
+      DATABASE_URL: pg.url,
+      DATA_DIR: dir,
+      MAIL_SUPPORT_ADDRESS: SUPPORT,
+      MAIL_REPLY_SECRET: crypto.randomBytes(32).toString('hex'),
+      LOG_LEVEL: 'warn',
+    });
+    const prisma = createPrisma(pg.url, { maxConnections: concurrency + 4 });
+    stops.push(() => prisma.$disconnect());
+    await prisma.client.create({ data: { code: 'bench', name: 'Bench Client', domains: { create: [{ domain: 'bench.test' }] } } });
+    const { user, pass } = servers.users[SUPPORT];
+    await prisma.mailbox.create({
+      data: { name: 'support', address: SUPPORT, imapHost: servers.imap.host, imapPort: servers.imap.port, imapTls: false, imapAllowPlain: true, imapUser: user, imapPassword: pass, processedFolder: 'Processed', quarantineFolder: 'Quarantine' },
+    });
+    const intake = new MailIntake({ prisma, log, rules: intakeRulesFrom(config), concurrency, reconcileMs: 60_000 });
+    await intake.start();
+    stops.push(() => intake.stop());
+    // wait until the intake sits in IDLE
+    for (let i = 0; i < 200 && !(await prisma.mailboxSyncState.count()); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
+
+    const messages = Array.from({ length: n }, (_, i) => {
+      const id = `<bench-${i}-${crypto.randomUUID()}@bench.test>`;
+      const raw = [
+        `From: User ${i % 200} <user${i % 200}@bench.test>`,
+        `To: ${SUPPORT}`,
+        `Subject: Bench issue ${i}`,
+        `Date: ${new Date().toUTCString()}`,
+        `Message-ID: ${id}`,
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        body(sizeFor(i), i),
+      ].join('\r\n');
+      return { id, raw };
+    });
+    const appended = new Map<string, number>();
+    const client = new ImapFlow({ ...servers.imap, auth: { user, pass }, logger: false });
+    await client.connect();
+    const t0 = Date.now();
+    for (const m of messages) {
+      await client.append('INBOX', m.raw);
+      appended.set(m.id.toLowerCase(), Date.now());
+    }
+    const appendMs = Date.now() - t0;
+    await client.logout();
+    process.stderr.write(`appended ${n} messages in ${appendMs} ms\n`);
+
+    for (;;) {
+      const done = await prisma.inboundMessage.count({ where: { status: 'PROCESSED' } });
+      process.stderr.write(`\rprocessed ${done}/${n}`);
+      if (done >= n) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    process.stderr.write('\n');
+    const rows = await prisma.inboundMessage.findMany({ select: { messageIdHeader: true, processedAt: true, receivedAt: true, ticketId: true } });
+    // where the time goes: appended → stored in the ledger → committed as a ticket
+    const stored = rows.map((r) => r.receivedAt.getTime() - appended.get(r.messageIdHeader)!).sort((a, b) => a - b);
+    const firstCommit = Math.min(...rows.map((r) => r.processedAt!.getTime()));
+    const lastCommit = Math.max(...rows.map((r) => r.processedAt!.getTime()));
+    process.stderr.write(
+      `append→ledger p50 ${percentile(stored, 50)} ms p99 ${percentile(stored, 99)} ms; processing rate ${(n / Math.max(0.001, (lastCommit - firstCommit) / 1000)).toFixed(1)} msg/s\n`,
+    );
+    const tickets = await prisma.ticket.count();
+    if (tickets !== n) throw new Error(`expected ${n} tickets, found ${tickets}`);
+    const latencies = rows.map((r) => r.processedAt!.getTime() - appended.get(r.messageIdHeader)!).sort((a, b) => a - b);
+    const last = Math.max(...rows.map((r) => r.processedAt!.getTime()));
+    const seconds = (last - t0) / 1000;
+    console.log(`BENCH email throughput=${(n / seconds).toFixed(1)} msg/s`);
+    console.log(`BENCH email latency_p50=${percentile(latencies, 50)} ms`);
+    console.log(`BENCH email latency_p99=${percentile(latencies, 99)} ms`);
+    console.log(`BENCH email append_rate=${(n / (appendMs / 1000)).toFixed(1)} msg/s`);
+    console.log(`BENCH email messages=${n} count`);
+    console.log(`BENCH email concurrency=${concurrency} lanes`);
+  } finally {
+    await cleanup();
+  }
+}
+
+void main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "OutboundMail" ADD COLUMN     "leaseUntil" TIMESTAMP(3);
