@@ -15,7 +15,7 @@ export type MailTemplate =
   | OnboardingMailTemplate;
 
 /** Client onboarding mail (templates/onboarding/), sent by the onboarding workflow's activities. */
-export type OnboardingMailTemplate = 'onboarding/welcome' | 'onboarding/go-live' | 'onboarding/feedback' | 'onboarding/request' | 'onboarding/reminder';
+export type OnboardingMailTemplate = 'onboarding/welcome' | 'onboarding/go-live' | 'onboarding/feedback' | 'onboarding/request' | 'onboarding/reminder' | 'onboarding/escalation';
 
 export const MAIL_TEMPLATES: readonly MailTemplate[] = [
   'ticket-acknowledgement',
@@ -30,6 +30,7 @@ export const MAIL_TEMPLATES: readonly MailTemplate[] = [
   'onboarding/feedback',
   'onboarding/request',
   'onboarding/reminder',
+  'onboarding/escalation',
 ];
 
 export type MailLocale = 'fr' | 'en';
@@ -68,6 +69,8 @@ export interface TemplateData {
   'onboarding/feedback': OnboardingMailData & { feedbackUrl: string };
   'onboarding/request': OnboardingMailData & { itemTitle: string };
   'onboarding/reminder': OnboardingMailData & { itemTitle: string; dueDate: string };
+  /** To the onboarding manager in person (staff locale). */
+  'onboarding/escalation': OnboardingMailData & { managerName: string; itemTitle: string; ownerRole: string; dueDate: string };
 }
 
 export interface OnboardingMailData {

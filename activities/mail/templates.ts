@@ -30,6 +30,7 @@ const DEFAULTS: Record<MailTemplate, Record<string, unknown>> = {
   'onboarding/feedback': {},
   'onboarding/request': {},
   'onboarding/reminder': {},
+  'onboarding/escalation': {},
 };
 
 export function pickLocale(locale: string | null | undefined): MailLocale {

@@ -13,8 +13,8 @@ export interface OnboardingActivityDeps {
   mailer: OnboardingMailer;
   devices: DeviceGroupPort;
   notify(input: NotifyInput): Promise<unknown>;
-  /** Shown in client emails. */
-  mail: { supportAddress: string; msp: string };
+  /** Shown in client emails; staffLocale for mail to MSP staff (default French). */
+  mail: { supportAddress: string; msp: string; staffLocale?: 'fr' | 'en' };
 }
 
 type Base = { onboardingId: string; itemKey: string; dedupeKey: string };
@@ -182,8 +182,19 @@ export function createOnboardingActivities(deps: OnboardingActivityDeps) {
         });
         return;
       }
-      const manager = await deps.prisma.user.findUnique({ where: { id: o.managerId }, select: { name: true, email: true } });
+      const manager = await deps.prisma.user.findUnique({ where: { id: o.managerId }, select: { name: true, email: true, active: true } });
       const escalation = input.kind === 'escalation';
+      if (escalation && manager?.active) {
+        // The manager in person, not only whoever the routes reach.
+        await deps.mailer.send({
+          onboardingId: o.id,
+          to: manager.email,
+          template: 'escalation',
+          locale: deps.mail.staffLocale ?? 'fr',
+          data: mailData(o, { managerName: manager.name, itemTitle: item.title, ownerRole: item.ownerRole, dueDate: due }),
+          idempotencyKey: `${input.dedupeKey}:manager`,
+        });
+      }
       await deps.notify({
         clientId: o.clientId,
         event: escalation ? 'onboarding.escalation' : 'onboarding.reminder',

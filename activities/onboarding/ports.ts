@@ -3,7 +3,7 @@
  * and the RMM's device groups, so the workflow and its activities do not depend on either.
  */
 
-export type OnboardingMailTemplate = 'welcome' | 'go-live' | 'request' | 'reminder' | 'feedback';
+export type OnboardingMailTemplate = 'welcome' | 'go-live' | 'request' | 'reminder' | 'feedback' | 'escalation';
 
 export interface OnboardingMail {
   onboardingId: string;

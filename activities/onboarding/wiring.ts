@@ -8,7 +8,7 @@ import { createGatewayOnboardingMailer } from './gateway-mailer';
 export interface OnboardingPorts {
   mailer: OnboardingMailer;
   devices: DeviceGroupPort;
-  mail: { supportAddress: string; msp: string };
+  mail: { supportAddress: string; msp: string; staffLocale?: 'fr' | 'en' };
 }
 
 /** The address part of MAIL_FROM ("mspflow <support@x>" gives support@x) and its display name. */
@@ -26,6 +26,6 @@ export function createOnboardingPorts(deps: { prisma: PrismaClient; gateway?: Pi
   return {
     mailer: createGatewayOnboardingMailer(deps.gateway),
     devices: createDatabaseDeviceGroups({ prisma: deps.prisma }),
-    mail: { supportAddress: deps.config?.mail.supportAddress ?? from.address, msp: from.name },
+    mail: { supportAddress: deps.config?.mail.supportAddress ?? from.address, msp: from.name, staffLocale: deps.config?.mail.staffLocale },
   };
 }

@@ -24,6 +24,7 @@ const samples: { [T in MailTemplate]: TemplateData[T] } = {
   'onboarding/feedback': { ...onboarding, feedbackUrl: 'https://msp.test/feedback' },
   'onboarding/request': { ...onboarding, itemTitle: `Network diagrams ${EVIL}` },
   'onboarding/reminder': { ...onboarding, itemTitle: `Network diagrams ${EVIL}`, dueDate: '2025-02-03' },
+  'onboarding/escalation': { ...onboarding, managerName: `Olivia ${EVIL}`, itemTitle: `Network diagrams ${EVIL}`, ownerRole: 'client', dueDate: '2025-02-03' },
 };
 
 describe('mail templates', () => {

@@ -40,6 +40,17 @@ describe('onboarding reminders on the time-skipping server', () => {
       });
       expect(escalations.every((e) => /For Olivia Manager <olivia@msp.test>/.test(e.json.message.text))).toBe(true);
       expect(escalations.map((e) => e.json.message.title).join()).not.toContain('Company profile');
+      // ...and the manager in person, by email (staff locale: French by default), once per item.
+      const managerMail = await eventually(async () => {
+        const m = (await inbox(servers, 'olivia@msp.test')).filter((x) => /^Escalade/.test(x.subject ?? ''));
+        expect(m).toHaveLength(2);
+        return m;
+      });
+      expect(managerMail.map((m) => m.subject).sort()).toEqual([
+        'Escalade : Client contacts (onboarding slow corp)',
+        'Escalade : Service level, contract and site hours (onboarding slow corp)',
+      ]);
+      expect(managerMail.every((m) => /Olivia Manager/.test(m.text ?? ''))).toBe(true);
 
       // The client's overdue items (due day 3) were reminded by email, with the item's reference.
       const mails = await eventually(async () => {

@@ -69,7 +69,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   prisma = createPrisma(db.url, { maxConnections: 5 });
   receiver = await new Receiver().start();
-  servers = await startMailServers({ users: [...DEFAULT_MAIL_USERS, ...mailUsers] });
+  servers = await startMailServers({ users: [...DEFAULT_MAIL_USERS, 'olivia@msp.test', ...mailUsers] });
   smtp = createSmtpSender({ host: servers.smtp.host, port: servers.smtp.port, secure: false, from: 'ACME MSP <support@example.test>' });
   gateway = createMailGateway({
     prisma,
