@@ -6,17 +6,13 @@ import { createChannelAdapters } from '../../activities/notify/channels';
 import { loadSlaPolicyForTicket } from '../../activities/sla/sla-policy-service';
 import { createTicket } from '../../activities/tickets/ticket-service';
 import { systemActor } from '../../lib/access';
-import { loadConfig } from '../../lib/config';
 import { createPrisma, type PrismaClient } from '../../lib/db/prisma';
 import { createLogger } from '../../lib/logger';
-import { ensureTimeSkippingServer } from '../../lib/temporal/test-server';
 import { OutboxDispatcher } from '../../workers/outbox-dispatcher';
-import { installSdkLogging } from '../../workers/temporal-worker';
 import {
   changePriorityUpdate,
   changeStatusUpdate,
   clientRepliedSignal,
-  searchAttributeTypes,
   slaTimelineQuery,
   ticketViewQuery,
   type SlaTimelineEntry,
@@ -27,13 +23,13 @@ import { Receiver } from '../notify/support/receiver';
 import { createTestDatabase, harness } from '../support/context';
 import { eventually } from '../support/eventually';
 import { seedSlaContract } from '../support/sla-fixtures';
+import { startTimeSkippingEnv } from '../support/time-skipping';
 
 /**
  * The incident workflow on Temporal's time-skipping test server: days of SLA timers in seconds,
  * against a real PostgreSQL and a real HTTP receiver for the escalation webhooks.
  */
 const DAY = 86_400_000;
-const KEYWORD = 2; // IndexedValueType.KEYWORD
 
 let env: TestWorkflowEnvironment;
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -89,13 +85,7 @@ function nextWeekdays(from: number, n: number): string[] {
 }
 
 beforeAll(async () => {
-  installSdkLogging(log);
-  const { executable } = await ensureTimeSkippingServer({ cacheDir: loadConfig().cacheDir, log: { info: () => undefined, warn: console.warn } });
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: executable } } });
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(Object.keys(searchAttributeTypes).map((name) => [name, KEYWORD])),
-  });
+  env = await startTimeSkippingEnv(log);
   db = await createTestDatabase();
   prisma = createPrisma(db.url, { maxConnections: 5 });
   receiver = await new Receiver().start();

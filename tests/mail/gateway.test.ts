@@ -1,5 +1,4 @@
-import { ImapFlow } from 'imapflow';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import { createMailGateway, type GatewaySettings } from '../../activities/mail/gateway';
 import type { MailGateway, SendMailRequest } from '../../activities/mail/gateway-types';
 import { createSmtpSender, type SmtpSender } from '../../activities/mail/smtp-sender';
@@ -10,6 +9,7 @@ import { tokenFromAddress, tokenFromMessageId, verifyReplyToken } from '../../li
 import { createTestDatabase } from '../support/context';
 import { eventually } from '../support/eventually';
 import { startMailServers, type MailServers } from '../support/mail-servers';
+import { readInbox } from '../support/inbox';
 
 /**
  * The outbound gateway against a real Postfix delivering to a real Dovecot, and a real
@@ -47,24 +47,7 @@ describe('mail gateway through real Postfix and Dovecot', () => {
     await servers?.stop();
   });
 
-  async function inbox(address: string): Promise<ParsedMail[]> {
-    const { user, pass } = servers.users[address];
-    const client = new ImapFlow({ ...servers.imap, auth: { user, pass }, logger: false });
-    await client.connect();
-    try {
-      const lock = await client.getMailboxLock('INBOX');
-      try {
-        const out: ParsedMail[] = [];
-        if ((client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.exists : 0) === 0) return out;
-        for await (const msg of client.fetch('1:*', { uid: true, source: true })) out.push(await simpleParser(msg.source!));
-        return out;
-      } finally {
-        lock.release();
-      }
-    } finally {
-      await client.logout();
-    }
-  }
+  const inbox = (address: string) => readInbox(servers, address);
 
   /** Waits for exactly `n` messages, then checks a little longer that no extra one arrives. */
   async function expectMessages(address: string, n: number): Promise<ParsedMail[]> {

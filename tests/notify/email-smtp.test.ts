@@ -1,11 +1,10 @@
-import { ImapFlow } from 'imapflow';
-import { simpleParser } from 'mailparser';
 import { createNotificationAdapters } from '../../activities';
 import { notify } from '../../activities/notify/notification-service';
 import { loadConfig } from '../../lib/config';
 import { createTestContext, type TestContext } from '../support/context';
 import { eventually } from '../support/eventually';
 import { startMailServers, type MailServers } from '../support/mail-servers';
+import { readInbox } from '../support/inbox';
 
 /**
  * The email channel end to end: configuration (SMTP_HOST...) → adapters → notification service
@@ -34,25 +33,7 @@ describe('email notifications through a real SMTP server', () => {
     await servers?.stop();
   });
 
-  async function inbox(address: string) {
-    const { user, pass } = servers.users[address];
-    const client = new ImapFlow({ ...servers.imap, auth: { user, pass }, logger: false });
-    await client.connect();
-    try {
-      const lock = await client.getMailboxLock('INBOX');
-      try {
-        const out = [];
-        for await (const msg of client.fetch('1:*', { uid: true, source: true })) out.push(await simpleParser(msg.source!));
-        return out;
-      } finally {
-        lock.release();
-      }
-    } catch {
-      return []; // empty mailbox
-    } finally {
-      await client.logout();
-    }
-  }
+  const inbox = (address: string) => readInbox(servers, address);
 
   it('sends one email per notification, however often it is asked', async () => {
     const client = await ctx.prisma.client.create({ data: { code: 'mailco', name: 'Mail Co' } });

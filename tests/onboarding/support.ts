@@ -1,28 +1,10 @@
-import { ImapFlow } from 'imapflow';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import { parseReplyToken, tokenFromAddress } from '../../lib/mail/reply-token';
+import { readInbox } from '../support/inbox';
 import type { MailServers } from '../support/mail-servers';
 
 /** Every message in a user's INBOX, parsed. */
-export async function inbox(servers: MailServers, address: string): Promise<ParsedMail[]> {
-  const { user, pass } = servers.users[address];
-  const client = new ImapFlow({ ...servers.imap, auth: { user, pass }, logger: false });
-  await client.connect();
-  try {
-    const lock = await client.getMailboxLock('INBOX');
-    try {
-      const status = await client.status('INBOX', { messages: true });
-      if (!status || !status.messages) return [];
-      const out: ParsedMail[] = [];
-      for await (const msg of client.fetch('1:*', { uid: true, source: true })) out.push(await simpleParser(msg.source!));
-      return out;
-    } finally {
-      lock.release();
-    }
-  } finally {
-    await client.logout();
-  }
-}
+export const inbox = readInbox;
 
 /** The onboarding item a "please send us X" email asks for, read from the reply token in its Reply-To. */
 export function itemIdOf(mail: ParsedMail): string | undefined {

@@ -10,13 +10,9 @@ import { actOnItem, notifyDevicesChanged, startOnboarding, type EvidenceInput } 
 import { createOnboardingPorts } from '../../activities/onboarding/wiring';
 import { systemActor } from '../../lib/access';
 import { createUser } from '../../lib/auth/users';
-import { loadConfig } from '../../lib/config';
 import { createPrisma, type PrismaClient } from '../../lib/db/prisma';
 import { createLogger } from '../../lib/logger';
-import { ensureTimeSkippingServer } from '../../lib/temporal/test-server';
 import { OutboxDispatcher } from '../../workers/outbox-dispatcher';
-import { installSdkLogging } from '../../workers/temporal-worker';
-import { searchAttributeTypes } from '../../workflows/definitions';
 import { DAY_MS } from '../../workflows/onboarding/checklist';
 import { onboardingViewQuery } from '../../workflows/onboarding/definitions';
 import type { OnboardingSummary } from '../../workflows/onboarding/onboarding.workflow';
@@ -25,13 +21,13 @@ import { createTestDatabase, harness } from '../support/context';
 import { eventually } from '../support/eventually';
 import { DEFAULT_MAIL_USERS, startMailServers, type MailServers } from '../support/mail-servers';
 import { inbox, stepOneFields } from './support';
+import { startTimeSkippingEnv } from '../support/time-skipping';
 
 /**
  * Shared set-up of the onboarding tests on Temporal's time-skipping test server, with a real
  * PostgreSQL, Postfix + Dovecot and a webhook receiver. Each test file gets its own server:
  * one long time-skipping run per server keeps the tests independent.
  */
-const KEYWORD = 2; // IndexedValueType.KEYWORD
 const taskQueue = 'onboarding-time-skipping';
 const log = createLogger({ log: { level: 'warn', format: 'json' } }, 'test');
 
@@ -59,13 +55,7 @@ let managerId: string;
 /** Registers beforeAll/afterAll for a test file; the returned object is usable inside its tests. */
 export function useTimeSkippingOnboarding(mailUsers: string[]): TimeSkippingOnboarding {
 beforeAll(async () => {
-  installSdkLogging(log);
-  const { executable } = await ensureTimeSkippingServer({ cacheDir: loadConfig().cacheDir, log: { info: () => undefined, warn: console.warn } });
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: executable } } });
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(Object.keys(searchAttributeTypes).map((name) => [name, KEYWORD])),
-  });
+  env = await startTimeSkippingEnv(log);
   db = await createTestDatabase();
   prisma = createPrisma(db.url, { maxConnections: 5 });
   receiver = await new Receiver().start();

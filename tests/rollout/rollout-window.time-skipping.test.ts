@@ -8,16 +8,13 @@ import { linkDeviceGroup, syncClientDevices } from '../../activities/rmm/device-
 import { createRollout } from '../../activities/rmm/rollout/rollout-service';
 import { SimulatedRmm } from '../../activities/rmm/simulator/simulated-rmm';
 import { systemActor } from '../../lib/access';
-import { loadConfig } from '../../lib/config';
 import { createPrisma, type PrismaClient } from '../../lib/db/prisma';
 import { createLogger } from '../../lib/logger';
-import { ensureTimeSkippingServer } from '../../lib/temporal/test-server';
-import { installSdkLogging } from '../../workers/temporal-worker';
-import { searchAttributeTypes } from '../../workflows/definitions';
 import { rolloutProgressQuery, type RolloutView } from '../../workflows/rollout/definitions';
 import { localToUtc, toLocalDateTime, WEEKDAYS, type BusinessCalendar } from '../../workflows/sla/calendar';
 import { createTestDatabase, harness } from '../support/context';
 import { eventually } from '../support/eventually';
+import { startTimeSkippingEnv } from '../support/time-skipping';
 
 /**
  * Maintenance windows on Temporal's time-skipping server: a rollout created days before its
@@ -26,20 +23,13 @@ import { eventually } from '../support/eventually';
  */
 jest.setTimeout(300_000);
 const DAY = 86_400_000;
-const KEYWORD = 2;
 const log = createLogger({ log: { level: 'warn', format: 'json' } }, 'test');
 let env: TestWorkflowEnvironment;
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let prisma: PrismaClient;
 
 beforeAll(async () => {
-  installSdkLogging(log);
-  const { executable } = await ensureTimeSkippingServer({ cacheDir: loadConfig().cacheDir, log: { info: () => undefined, warn: console.warn } });
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: executable } } });
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(Object.keys(searchAttributeTypes).map((name) => [name, KEYWORD])),
-  });
+  env = await startTimeSkippingEnv(log);
   db = await createTestDatabase();
   prisma = createPrisma(db.url, { maxConnections: 5 });
 }, 300_000);
