@@ -1,9 +1,7 @@
 import type { Config } from '../../lib/config';
-import type { PrismaClient } from '../../lib/db/prisma';
-import type { Logger } from '../../lib/logger';
 import { resolveReplySecrets } from '../../lib/mail/reply-secret';
-import type { IntakeRules, ProcessDeps } from './inbound-processor';
-import { MailboxIntake } from './mailbox-intake';
+import type { IntakeRules } from './inbound-processor';
+import { MailboxIntake, type MailboxIntakeDeps } from './mailbox-intake';
 
 /** The intake rules from configuration (the mail secret, limits, unknown-sender policy). */
 export function intakeRulesFrom(config: Config): IntakeRules {
@@ -26,15 +24,8 @@ export class MailIntake {
   private stopped = false;
 
   constructor(
-    private readonly deps: {
-      prisma: PrismaClient;
-      log: Logger;
-      rules: IntakeRules;
-      concurrency: number;
-      reconcileMs: number;
-      backoffMs?: number;
-      beforeCommit?: ProcessDeps['beforeCommit'];
-    },
+    /** The same settings every mailbox's intake gets. */
+    private readonly deps: MailboxIntakeDeps,
   ) {}
 
   async start(): Promise<void> {
@@ -71,18 +62,7 @@ export class MailIntake {
     }
     for (const m of mailboxes) {
       if (this.running.has(m.id)) continue;
-      const intake = new MailboxIntake(
-        {
-          prisma: this.deps.prisma,
-          log: this.deps.log,
-          rules: this.deps.rules,
-          concurrency: this.deps.concurrency,
-          reconcileMs: this.deps.reconcileMs,
-          backoffMs: this.deps.backoffMs,
-          beforeCommit: this.deps.beforeCommit,
-        },
-        m,
-      );
+      const intake = new MailboxIntake(this.deps, m);
       this.running.set(m.id, { intake, version: m.updatedAt.getTime() });
       intake.start();
     }

@@ -9,6 +9,7 @@ import { MAX_OUTBOUND_ATTACHMENT_BYTES, type MailGateway, type MailTemplate, typ
 import { claimOutbound, leaseOutbound, markFailed, markSent, type BudgetRule } from './outbound-records';
 import { createSmtpSender, type SmtpSender } from './smtp-sender';
 import { createTemplateRenderer, type TemplateRenderer } from './templates';
+import { isMailAddress } from '../../lib/mail/address';
 
 /**
  * The one way mspflow sends mail. For each request it:
@@ -51,7 +52,6 @@ export interface MailGatewayDeps {
   leaseMs?: number;
 }
 
-const ADDRESS = /^[^\s<>@,;"]+@[^\s<>@,;"]+$/;
 const MAX_REFERENCES = 20;
 const EXTRA_HEADER = /^(?:X-Mspflow-[A-Za-z0-9-]{1,40}|Importance|X-Priority)$/;
 
@@ -87,7 +87,7 @@ function validate(req: SendMailRequest<MailTemplate>): { to: string[]; cc: strin
   const to = (req.to ?? []).map(normalizeAddress);
   const cc = (req.cc ?? []).map(normalizeAddress).filter((a) => !to.includes(a));
   if (!to.length) throw new ValidationError('a mail needs a recipient');
-  const bad = [...to, ...cc].filter((a) => !ADDRESS.test(a));
+  const bad = [...to, ...cc].filter((a) => !isMailAddress(a));
   if (bad.length) throw new ValidationError(`not plain addresses: ${bad.join(', ')}`);
   if (req.automatic && (to.length !== 1 || cc.length)) {
     throw new ValidationError('automatic mail goes to exactly one recipient (budget and suppression are per address)');

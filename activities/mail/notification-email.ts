@@ -1,6 +1,7 @@
 import type { NotificationChannelAdapter, NotificationDeliveryRequest } from '../notify/channels';
-import { NotificationTargetError } from '../notify/channels';
+import { NotificationTargetError, httpUrl } from '../notify/channels';
 import type { MailGateway } from './gateway-types';
+import { isRoutableMailAddress } from '../../lib/mail/address';
 
 /**
  * The EMAIL notification channel on the mail gateway: one `sla-notification` mail per address of
@@ -9,17 +10,7 @@ import type { MailGateway } from './gateway-types';
  * auto-generated`) that honours the suppression list but not the per-recipient budget: they go
  * to staff, are triggered by our own SLA events and cannot loop with an auto-responder.
  */
-const ADDRESS = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\]+$/;
 
-function httpUrl(u: string | undefined): string | undefined {
-  if (!u) return undefined;
-  try {
-    const url = new URL(u);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 export function createGatewayEmailAdapter(gateway: Pick<MailGateway, 'send'>, opts: { locale?: string } = {}): NotificationChannelAdapter {
   return {
@@ -28,7 +19,7 @@ export function createGatewayEmailAdapter(gateway: Pick<MailGateway, 'send'>, op
         .split(',')
         .map((a) => a.trim().toLowerCase())
         .filter(Boolean);
-      if (!addresses.length || !addresses.every((a) => ADDRESS.test(a))) {
+      if (!addresses.length || !addresses.every((a) => isRoutableMailAddress(a))) {
         throw new NotificationTargetError('email route target is not a list of email addresses');
       }
       const m = d.message;

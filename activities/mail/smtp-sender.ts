@@ -2,6 +2,7 @@ import type { ConnectionOptions } from 'node:tls';
 import nodemailer from 'nodemailer';
 import type { NodemailerError } from 'nodemailer';
 import { OperationalError, UserError, ValidationError } from '../../lib/errors';
+import { isMailAddress } from '../../lib/mail/address';
 
 /**
  * Minimal outbound mail over SMTP (nodemailer, pooled connections), for the notification channel
@@ -99,7 +100,6 @@ const RESERVED = new Set([
 ]);
 const HEADER_NAME = /^[!-9;-~]+$/; // RFC 5322 ftext: printable ASCII except ':'
 const MESSAGE_ID = /^<[^<>\s@]+@[^<>\s@]+>$/;
-const ADDRESS = /^[^\s<>@,;"]+@[^\s<>@,;"]+$/;
 
 export function normalizeMessageId(id: string): string {
   const trimmed = id.trim();
@@ -116,13 +116,13 @@ function addressOf(from: string): string {
 
 function validate(msg: OutboundMessage): void {
   if (!Array.isArray(msg.to) || msg.to.length === 0) throw new ValidationError('a message needs at least one recipient');
-  const bad = [...msg.to, ...(msg.cc ?? [])].filter((a) => !ADDRESS.test(a));
+  const bad = [...msg.to, ...(msg.cc ?? [])].filter((a) => !isMailAddress(a));
   if (bad.length) throw new ValidationError(`not a plain e-mail address: ${bad.join(', ')}`);
-  if (msg.from !== undefined && (/[\r\n]/.test(msg.from) || !ADDRESS.test(addressOf(msg.from)))) {
+  if (msg.from !== undefined && (/[\r\n]/.test(msg.from) || !isMailAddress(addressOf(msg.from)))) {
     throw new ValidationError(`from has no usable address: ${JSON.stringify(msg.from)}`);
   }
   if (/[\r\n]/.test(msg.subject)) throw new ValidationError('subject must not contain line breaks');
-  if (msg.envelopeFrom && !ADDRESS.test(msg.envelopeFrom)) {
+  if (msg.envelopeFrom && !isMailAddress(msg.envelopeFrom)) {
     throw new ValidationError(`envelopeFrom is not a plain e-mail address: ${msg.envelopeFrom}`);
   }
   for (const [name, value] of Object.entries(msg.headers ?? {})) {
@@ -148,7 +148,7 @@ function mapError(err: unknown, target: string): Error {
 
 export function createSmtpSender(opts: SmtpSenderOptions): SmtpSender {
   const fromAddress = addressOf(opts.from);
-  if (!ADDRESS.test(fromAddress)) throw new ValidationError(`from has no usable address: ${opts.from}`);
+  if (!isMailAddress(fromAddress)) throw new ValidationError(`from has no usable address: ${opts.from}`);
   const target = `${opts.host}:${opts.port}`;
   const transport = nodemailer.createTransport({
     pool: true,

@@ -313,7 +313,8 @@ function slackEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-function httpUrl(u: string | undefined): string | undefined {
+/** The URL if it is http(s), else undefined: a ticket link must never become javascript: or file:. */
+export function httpUrl(u: string | undefined): string | undefined {
   if (!u) return undefined;
   try {
     const url = new URL(u);

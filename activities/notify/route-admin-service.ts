@@ -4,6 +4,7 @@ import type { NotificationChannel, Prisma, PrismaClient } from '../../lib/db/pri
 import { ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors';
 import { describeTarget, isPrivateAddress } from './channels';
 import { ASSIGNEE_PLACEHOLDER } from './recipients';
+import { isRoutableMailAddress } from '../../lib/mail/address';
 
 /**
  * Notification routes as business actions: where each SLA event goes, per client (clientId
@@ -72,8 +73,6 @@ function isAdmin(actor: Actor): boolean {
 
 const visibleTo = (actor: Actor, clientId: string | null) => (clientId === null ? isAdmin(actor) : canAccessClient(actor, clientId));
 
-// Same address rule as the email channel's recipient parser (channels.ts).
-const ADDRESS = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\]+$/;
 const MAX_RECIPIENTS = 20;
 
 /** Every problem with a route's target for its channel; [] when acceptable. No DNS here: the sender re-checks at send time. */
@@ -81,7 +80,7 @@ export function targetProblems(channel: NotificationChannel, target: string, all
   if (channel === 'EMAIL') {
     const addresses = target.split(',').map((a) => a.trim());
     if (addresses.length > MAX_RECIPIENTS) return [`target: at most ${MAX_RECIPIENTS} email addresses`];
-    const bad = addresses.filter((a) => a !== ASSIGNEE_PLACEHOLDER && !ADDRESS.test(a));
+    const bad = addresses.filter((a) => a !== ASSIGNEE_PLACEHOLDER && !isRoutableMailAddress(a));
     return bad.length
       ? [
           `target: an EMAIL route needs email addresses (comma-separated) or ${ASSIGNEE_PLACEHOLDER} for the ticket's assignee; ` +
