@@ -4,8 +4,8 @@ import { temporal } from '@temporalio/proto';
 const EventType = temporal.api.enums.v1.EventType;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-/** The first SLA timer of a ticket workflow, as the server recorded it. */
-export interface FirstTimer {
+/** One timer of a ticket workflow, as the server recorded it. */
+export interface TimerFacts {
   /** Start time of the workflow task that created the timer (the workflow's Date.now() there). */
   setTaskStartedAt: number;
   /** TimerStarted: when the server received that task's completion. */
@@ -29,20 +29,22 @@ export interface HistoryFacts {
   activities: Array<[number, number, number]>;
   tasksTimedOut: number;
   tasksFailed: number;
-  firstTimer?: FirstTimer;
+  /** Every timer, in the order set. */
+  timers: TimerFacts[];
+  firstTimer?: TimerFacts;
 }
 
 const time = (e: HistoryEvent) => tsToMs(e.eventTime);
 
 export function historyFacts(events: HistoryEvent[]): HistoryFacts {
-  const facts: HistoryFacts = { tasksCompleted: [], scheduleToStart: [], taskProcessing: [], activities: [], tasksTimedOut: 0, tasksFailed: 0 };
+  const facts: HistoryFacts = { tasksCompleted: [], scheduleToStart: [], taskProcessing: [], activities: [], tasksTimedOut: 0, tasksFailed: 0, timers: [] };
   const scheduled = new Map<string, number>();
   const taskStarted = new Map<string, number>();
   const activityScheduled = new Map<string, number>();
   const activityStarted = new Map<string, number>();
   let lastTaskStartedAt = 0;
-  let timerId: string | undefined;
-  let awaitingSeen = false;
+  const timersById = new Map<string, TimerFacts>();
+  let awaitingSeen: TimerFacts[] = [];
   for (const e of events) {
     switch (e.eventType) {
       case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
@@ -54,10 +56,8 @@ export function historyFacts(events: HistoryEvent[]): HistoryFacts {
         taskStarted.set(String(e.eventId), at);
         const from = scheduled.get(String(e.workflowTaskStartedEventAttributes?.scheduledEventId));
         if (from !== undefined) facts.scheduleToStart.push([at, at - from]);
-        if (awaitingSeen && facts.firstTimer) {
-          facts.firstTimer.seenAt = at;
-          awaitingSeen = false;
-        }
+        for (const t of awaitingSeen) t.seenAt = at;
+        awaitingSeen = [];
         break;
       }
       case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: {
@@ -86,25 +86,43 @@ export function historyFacts(events: HistoryEvent[]): HistoryFacts {
       case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
         facts.tasksFailed++;
         break;
-      case EventType.EVENT_TYPE_TIMER_STARTED:
-        if (!facts.firstTimer) {
-          timerId = e.timerStartedEventAttributes?.timerId ?? undefined;
-          facts.firstTimer = {
-            setTaskStartedAt: lastTaskStartedAt,
-            startedAt: time(e),
-            durationMs: tsToMs(e.timerStartedEventAttributes?.startToFireTimeout),
-          };
+      case EventType.EVENT_TYPE_TIMER_STARTED: {
+        const timer: TimerFacts = {
+          setTaskStartedAt: lastTaskStartedAt,
+          startedAt: time(e),
+          durationMs: tsToMs(e.timerStartedEventAttributes?.startToFireTimeout),
+        };
+        timersById.set(e.timerStartedEventAttributes?.timerId ?? '', timer);
+        facts.timers.push(timer);
+        facts.firstTimer ??= timer;
+        break;
+      }
+      case EventType.EVENT_TYPE_TIMER_FIRED: {
+        const timer = timersById.get(e.timerFiredEventAttributes?.timerId ?? '');
+        if (timer) {
+          timer.firedAt = time(e);
+          awaitingSeen.push(timer);
         }
         break;
-      case EventType.EVENT_TYPE_TIMER_FIRED:
-        if (facts.firstTimer && !facts.firstTimer.firedAt && e.timerFiredEventAttributes?.timerId === timerId) {
-          facts.firstTimer.firedAt = time(e);
-          awaitingSeen = true;
-        }
-        break;
+      }
       default:
         break;
     }
   }
   return facts;
+}
+
+/**
+ * The timer that was meant to end on `instant` (the workflow computes its duration from the
+ * setting task's clock, so the one whose intended end is nearest; with pre-wake timers the earlier,
+ * shorter ones end PRE_WAKE_LEAD_MS before it).
+ */
+export function timerAimedAt(facts: HistoryFacts, instant: number): TimerFacts | undefined {
+  let best: TimerFacts | undefined;
+  for (const t of facts.timers) {
+    if (t.setTaskStartedAt > instant) continue;
+    const miss = Math.abs(t.setTaskStartedAt + t.durationMs - instant);
+    if (!best || miss < Math.abs(best.setTaskStartedAt + best.durationMs - instant)) best = t;
+  }
+  return best;
 }

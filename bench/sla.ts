@@ -72,7 +72,7 @@ import { startTicketWorkflow } from '../lib/temporal/workflow-starts';
 import { searchAttributeTypes, type TicketWorkflowInput } from '../workflows/definitions';
 import { MIGRATIONS_DIR, SCHEMA_PATH } from '../workers/stack';
 import { workflowsPath } from '../workers/temporal-worker';
-import { historyFacts, type HistoryFacts } from './history-stats';
+import { historyFacts, timerAimedAt, type HistoryFacts } from './history-stats';
 import { MB, cpuCount, cpuSecondsOf, machineBusySeconds, memoryOf } from './proc-stats';
 
 // ------------------------------------------------------------------ options
@@ -722,7 +722,7 @@ async function main(): Promise<void> {
     const f = facts.get(input.ticketId);
     const e = fired.get(input.ticketId);
     const at = e?.at ?? input.createdAt! + leadMs;
-    const timer = f?.firstTimer;
+    const timer = f ? timerAimedAt(f, at) : undefined;
     if (!timer || timer.setTaskStartedAt > at) {
       lateStarted++;
       continue;

@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -28,6 +29,10 @@ import {
 } from './definitions';
 import { transitionError } from './incident/lifecycle';
 import { IncidentState, type CarriedIncident } from './incident/incident-state';
+import { SLA_PRE_WAKE_PATCH, wakeDelayMs } from './incident/wake-timer';
+
+/** Record + policy load in parallel, then events + new-P1 notice in parallel: fewer workflow tasks per start. */
+const PARALLEL_START_PATCH = 'parallel-start';
 
 const { recordTicketWorkflowStarted, persistTicketChange } = proxyActivities<TicketActivities>({
   startToCloseTimeout: '30 seconds',
@@ -170,10 +175,19 @@ export async function ticketWorkflow(input: TicketWorkflowInput, carried?: Carri
 
   if (!carried) {
     setCurrentDetails(`Recording ${ticketNumber(input.ticketId)} and loading its SLA policy`);
-    await recordTicketWorkflowStarted({ ticketId: input.ticketId });
-    incident.setPolicy(await loadSlaPolicy({ ticketId: input.ticketId }), Date.now(), 'initial policy');
-    await saveEvents(incident.timeline.slice(), {});
-    if (incident.priority === 'P1') await notifyNewP1();
+    if (patched(PARALLEL_START_PATCH)) {
+      const [, policy] = await Promise.all([
+        recordTicketWorkflowStarted({ ticketId: input.ticketId }),
+        loadSlaPolicy({ ticketId: input.ticketId }),
+      ]);
+      incident.setPolicy(policy, Date.now(), 'initial policy');
+      await Promise.all([saveEvents(incident.timeline.slice(), {}), incident.priority === 'P1' ? notifyNewP1() : undefined]);
+    } else {
+      await recordTicketWorkflowStarted({ ticketId: input.ticketId });
+      incident.setPolicy(await loadSlaPolicy({ ticketId: input.ticketId }), Date.now(), 'initial policy');
+      await saveEvents(incident.timeline.slice(), {});
+      if (incident.priority === 'P1') await notifyNewP1();
+    }
   }
   refresh();
 
@@ -212,7 +226,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput, carried?: Carri
 
     const next = incident.nextWakeAt();
     wake = false;
-    await condition(() => wake, next === null ? undefined : Math.max(1, next - Date.now()));
+    await condition(() => wake, next === null ? undefined : wakeDelayMs(next, Date.now(), patched(SLA_PRE_WAKE_PATCH)));
   }
 
   await persisted;
