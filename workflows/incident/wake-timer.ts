@@ -11,9 +11,6 @@
  */
 export const PRE_WAKE_LEAD_MS = 15_000;
 
-/** Patch id guarding the split (histories recorded before it replay the single long timer). */
-export const SLA_PRE_WAKE_PATCH = 'sla-pre-wake';
-
 export function wakeDelayMs(next: number, now: number, preWake: boolean): number {
   const remaining = next - now;
   if (!preWake || remaining <= 2 * PRE_WAKE_LEAD_MS) return Math.max(1, remaining);
