@@ -299,10 +299,7 @@ async function announceNewTicket(
   mail: InboundMail,
   _linkedTicketId: number | null,
 ) {
-  const [client, technicians] = await Promise.all([
-    tx.client.findUniqueOrThrow({ where: { id: clientId }, select: { name: true, locale: true } }),
-    techniciansOf(tx, clientId),
-  ]);
+  const { client, technicians } = await audienceOf(tx, clientId);
   const ticket = { id: ticketId, subject: baseSubject(mail.subject) || '(no subject)', clientName: client.name };
   const mails: Array<SendMailRequest<MailTemplate>> = [
     {
@@ -335,22 +332,28 @@ async function announceNewTicket(
   await sendTicketMails(tx, mails);
 }
 
-/** Technicians who see a client; read at most every few seconds per client (it rarely changes). */
+/**
+ * A client's name and language and the technicians who see it, read at most every few seconds
+ * per client: every new ticket needs them and they rarely change.
+ */
 type Technician = { id: string; email: string; name: string };
-const technicianCache = new Map<string, { at: number; list: Technician[] }>();
-const TECHNICIAN_CACHE_MS = 10_000;
+type Audience = { client: { name: string; locale: string }; technicians: Technician[] };
+const audienceCache = new Map<string, { at: number; audience: Audience }>();
+const AUDIENCE_CACHE_MS = 10_000;
 
-async function techniciansOf(tx: Tx, clientId: string): Promise<Technician[]> {
-  const hit = technicianCache.get(clientId);
-  if (hit && Date.now() - hit.at < TECHNICIAN_CACHE_MS) return hit.list;
-  const list = await tx.user.findMany({
+async function audienceOf(tx: Tx, clientId: string): Promise<Audience> {
+  const hit = audienceCache.get(clientId);
+  if (hit && Date.now() - hit.at < AUDIENCE_CACHE_MS) return hit.audience;
+  const client = await tx.client.findUniqueOrThrow({ where: { id: clientId }, select: { name: true, locale: true } });
+  const technicians = await tx.user.findMany({
     where: { active: true, role: 'TECHNICIAN', OR: [{ allClients: true }, { clientAccess: { some: { clientId } } }] },
     select: { id: true, email: true, name: true },
     orderBy: { email: 'asc' },
     take: 50,
   });
-  technicianCache.set(clientId, { at: Date.now(), list });
-  return list;
+  const audience = { client, technicians };
+  audienceCache.set(clientId, { at: Date.now(), audience });
+  return audience;
 }
 
 async function handleBounce(tx: Tx, deps: ProcessDeps, row: InboundRow, mail: InboundMail, sourceKey: string): Promise<Decision> {

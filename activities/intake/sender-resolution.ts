@@ -17,17 +17,27 @@ export interface SenderIdentity {
 
 export async function identifySender(tx: Tx, address: string): Promise<SenderIdentity> {
   const email = address.toLowerCase();
-  const [contact, staff] = await Promise.all([
-    tx.contact.findUnique({ where: { email }, select: { id: true, clientId: true, name: true, locale: true } }),
-    tx.user.findFirst({ where: { email, active: true, role: { in: ['TECHNICIAN', 'ADMIN'] } }, select: { id: true, role: true, name: true } }),
-  ]);
-  let clientId = contact?.clientId ?? null;
-  if (!clientId) {
-    const domain = email.split('@')[1] ?? '';
-    const owner = domain ? await tx.clientDomain.findUnique({ where: { domain }, select: { clientId: true } }) : null;
-    clientId = owner?.clientId ?? null;
-  }
-  return { address: email, contact, clientId, staff };
+  const domain = email.split('@')[1] ?? '';
+  // One round trip for the three lookups: this runs for every inbound message.
+  const rows = await tx.$queryRaw<Array<{ kind: 'contact' | 'staff' | 'domain'; id: string | null; clientId: string | null; name: string | null; locale: string | null; role: string | null }>>`
+    SELECT 'contact' AS kind, c.id::text AS id, c."clientId"::text AS "clientId", c.name, c.locale, NULL::text AS role
+      FROM "Contact" c WHERE c.email = ${email}
+    UNION ALL
+    (SELECT 'staff', u.id::text, NULL, u.name, NULL, u.role::text
+      FROM "User" u WHERE u.email = ${email} AND u.active AND u.role IN ('TECHNICIAN', 'ADMIN') LIMIT 1)
+    UNION ALL
+    SELECT 'domain', NULL, d."clientId"::text, NULL, NULL, NULL
+      FROM "ClientDomain" d WHERE d.domain = ${domain}`;
+  const c = rows.find((r) => r.kind === 'contact');
+  const u = rows.find((r) => r.kind === 'staff');
+  const d = rows.find((r) => r.kind === 'domain');
+  const contact = c ? { id: c.id!, clientId: c.clientId!, name: c.name!, locale: c.locale } : null;
+  return {
+    address: email,
+    contact,
+    clientId: contact?.clientId ?? d?.clientId ?? null,
+    staff: u ? { id: u.id!, role: u.role!, name: u.name! } : null,
+  };
 }
 
 /** A contact for a sender whose domain belongs to a client (created once; a race finds it). */

@@ -93,12 +93,14 @@ export async function insertTicket(
   input: CreateTicketInput & { linkedTicketId?: number },
 ): Promise<number> {
   const subject = input.subject.trim();
-  const client = await tx.client.findUnique({ where: { id: input.clientId }, select: { id: true, name: true } });
+  // One round trip checks the client and that the contact is one of its own (every ticket the
+  // mail intake opens passes here).
+  const [client] = await tx.$queryRaw<Array<{ id: string; name: string; contactClientId: string | null }>>`
+    SELECT c.id::text AS id, c.name, ct."clientId"::text AS "contactClientId"
+      FROM "Client" c LEFT JOIN "Contact" ct ON ct.id = ${input.contactId ?? null}::uuid
+     WHERE c.id = ${input.clientId}::uuid`;
   if (!client) throw new NotFoundError(`Client ${input.clientId}`);
-  if (input.contactId) {
-    const contact = await tx.contact.findUnique({ where: { id: input.contactId }, select: { clientId: true } });
-    if (!contact || contact.clientId !== client.id) throw new ValidationError('contactId is not a contact of this client');
-  }
+  if (input.contactId && client.contactClientId !== client.id) throw new ValidationError('contactId is not a contact of this client');
   const ticket = await tx.ticket.create({
     data: {
       clientId: client.id,
