@@ -1,5 +1,5 @@
 /**
- * `npm run bench:email [-- --messages 2000 --rate 100 --concurrency 4]`: new mail → committed
+ * `npm run bench:email [-- --messages 2000 --rate 100 --concurrency 4 --threads 0]`: new mail → committed
  * ticket, through the real intake (IMAP IDLE on Dovecot, ledger, processing transaction) on this
  * machine. Two phases of N messages each, on the same running intake:
  *
@@ -30,6 +30,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ImapFlow } from 'imapflow';
 import pino from 'pino';
+import { InboundThreadPool } from '../activities/intake/inbound-thread-pool';
 import { intakeRulesFrom, MailIntake } from '../activities/intake/mail-intake';
 import { loadConfig } from '../lib/config';
 import { startEmbeddedPostgres } from '../lib/db/embedded-postgres';
@@ -56,10 +57,11 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' }, rate: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '4' } } });
+  const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' }, rate: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '4' }, threads: { type: 'string', default: '0' } } });
   const n = Number(values.messages);
   const concurrency = Number(values.concurrency);
   const targetRate = Number(values.rate);
+  const threads = Number(values.threads);
   if (!(n > 0) || !(concurrency > 0) || !(targetRate > 0)) throw new Error('--messages, --concurrency and --rate must be positive numbers');
   const log = pino({ level: 'warn' }, pino.destination(2));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mspflow-bench-email-'));
@@ -92,7 +94,10 @@ async function main(): Promise<void> {
     await prisma.mailbox.create({
       data: { name: 'support', address: SUPPORT, imapHost: servers.imap.host, imapPort: servers.imap.port, imapTls: false, imapAllowPlain: true, imapUser: user, imapPassword: pass, processedFolder: 'Processed', quarantineFolder: 'Quarantine' },
     });
-    const intake = new MailIntake({ prisma, log, rules: intakeRulesFrom(config), concurrency, reconcileMs: 60_000 });
+    const rules = intakeRulesFrom(config);
+    const pool = threads > 0 ? new InboundThreadPool({ threads, databaseUrl: pg.url, rules, connectionsPerThread: concurrency, logLevel: 'warn' }) : undefined;
+    if (pool) stops.push(() => pool.stop());
+    const intake = new MailIntake({ prisma, log, rules, concurrency, reconcileMs: 60_000, processor: pool?.run });
     await intake.start();
     stops.push(() => intake.stop());
     // wait until the intake sits in IDLE
@@ -173,6 +178,7 @@ async function main(): Promise<void> {
     out('burst_latency_p99', burst.p99, 'ms');
     out('messages', n, 'per-phase');
     out('concurrency', concurrency, 'lanes');
+    out('threads', threads, 'threads');
   } finally {
     await cleanup();
   }

@@ -158,6 +158,15 @@ export const configKeys = {
     .max(32)
     .default(4)
     .describe('Inbound messages processed at once per mailbox (one sender\'s messages always in order).'),
+  MAIL_INTAKE_THREADS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(16)
+    .default(0)
+    .describe(
+      'Worker threads that process inbound mail (MIME parsing, reply extraction, the ticket transaction), shared by all mailboxes; 0 processes in the worker\'s own event loop. Worth it on machines with cores to spare (see bench:email).',
+    ),
   NOTIFY_ALLOW_PRIVATE_TARGETS: bool
     .default(false)
     .describe('Let webhook notifications go to loopback/private addresses (single-host setups, tests). Off: SSRF guard.'),
@@ -258,6 +267,7 @@ export interface Config {
     unknownSenders: 'CREATE_CONTACT' | 'HOLD' | 'REJECT';
     reconcileMs: number;
     concurrency: number;
+    threads: number;
   };
   notify: { allowPrivateTargets: boolean; leaseMs: number };
   rmm: {
@@ -338,6 +348,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       unknownSenders: c.MAIL_UNKNOWN_SENDER === 'create-contact' ? 'CREATE_CONTACT' : c.MAIL_UNKNOWN_SENDER === 'reject' ? 'REJECT' : 'HOLD',
       reconcileMs: c.MAIL_RECONCILE_SECONDS * 1000,
       concurrency: c.MAIL_INTAKE_CONCURRENCY,
+      threads: c.MAIL_INTAKE_THREADS,
     },
     notify: { allowPrivateTargets: c.NOTIFY_ALLOW_PRIVATE_TARGETS, leaseMs: c.NOTIFY_LEASE_MS },
     rmm: {

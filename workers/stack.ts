@@ -15,6 +15,7 @@ import { startTemporalDevServer } from '../lib/temporal/dev-server';
 import { searchAttributeTypes } from '../workflows/definitions';
 import { OutboxDispatcher } from './outbox-dispatcher';
 import { createConfiguredMailGateway } from '../activities/mail/gateway';
+import { InboundThreadPool } from '../activities/intake/inbound-thread-pool';
 import { intakeRulesFrom, MailIntake } from '../activities/intake/mail-intake';
 import { ticketEffectHandlers } from '../activities/tickets/ticket-effect-handlers';
 import { startTemporalWorker, type WorkerHandle } from './temporal-worker';
@@ -135,15 +136,27 @@ export async function startStack(config: Config, log: Logger): Promise<RunningSt
 
     // Mail intake: a long-running loop per mailbox, in the worker process (see README).
     if (config.worker.enabled && config.intake.enabled) {
+      const rules = intakeRulesFrom(config);
+      const pool =
+        config.intake.threads > 0
+          ? new InboundThreadPool({
+              threads: config.intake.threads,
+              databaseUrl,
+              rules,
+              connectionsPerThread: config.intake.concurrency,
+              logLevel: config.log.level,
+            })
+          : undefined;
       const intake = new MailIntake({
         prisma,
         log: log.child({ component: 'mail-intake' }),
-        rules: intakeRulesFrom(config),
+        rules,
         concurrency: config.intake.concurrency,
         reconcileMs: config.intake.reconcileMs,
+        processor: pool?.run,
       });
       await intake.start();
-      stoppers.push({ name: 'mail intake', stop: () => intake.stop() });
+      stoppers.push({ name: 'mail intake', stop: () => intake.stop().finally(() => pool?.stop()) });
     }
 
     // HTTP API

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../../lib/db/prisma';
 import type { Logger } from '../../lib/logger';
 import { processInbound, type ProcessDeps } from './inbound-processor';
+import type { InboundProcessor } from './inbound-thread-pool';
 
 /**
  * Processes the ledger rows of one mailbox that are still STORED, several at a time but one
@@ -14,7 +15,7 @@ export class InboundQueue {
   private stopped = false;
 
   constructor(
-    private readonly deps: ProcessDeps & { concurrency: number; onRoundDone?: () => void },
+    private readonly deps: ProcessDeps & { concurrency: number; onRoundDone?: () => void; processor?: InboundProcessor },
     private readonly mailboxId: string,
   ) {}
 
@@ -61,7 +62,7 @@ export class InboundQueue {
       for (let lane = queue.shift(); lane; lane = queue.shift()) {
         for (const row of lane) {
           if (this.stopped) return;
-          await processInbound(this.deps, row);
+          await (this.deps.processor ? this.deps.processor(row) : processInbound(this.deps, row));
         }
       }
     };

@@ -3,6 +3,7 @@ import type { PrismaClient } from '../../lib/db/prisma';
 import type { Logger } from '../../lib/logger';
 import { openImap, type MailboxSettings } from './imap-connection';
 import { InboundQueue } from './inbound-queue';
+import type { InboundProcessor } from './inbound-thread-pool';
 import type { IntakeRules, ProcessDeps } from './inbound-processor';
 import { syncFolderToLedger } from './ledger';
 import { markDoneOnServer } from './server-marks';
@@ -18,6 +19,8 @@ export interface MailboxIntakeDeps {
   backoffMs?: number;
   maxBackoffMs?: number;
   beforeCommit?: ProcessDeps['beforeCommit'];
+  /** Processing threads shared by every mailbox (MAIL_INTAKE_THREADS); in-process without. */
+  processor?: InboundProcessor;
 }
 
 /**
@@ -46,7 +49,7 @@ export class MailboxIntake {
     readonly mailbox: MailboxSettings,
   ) {
     this.queue = new InboundQueue(
-      { prisma: deps.prisma, log: deps.log, rules: deps.rules, concurrency: deps.concurrency, beforeCommit: deps.beforeCommit, onRoundDone: () => this.nudge() },
+      { prisma: deps.prisma, log: deps.log, rules: deps.rules, concurrency: deps.concurrency, beforeCommit: deps.beforeCommit, processor: deps.processor, onRoundDone: () => this.nudge() },
       mailbox.id,
     );
   }
