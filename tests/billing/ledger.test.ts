@@ -198,6 +198,27 @@ describe('contract ledger (real PostgreSQL)', () => {
     expect(summary.contracts[0]).toMatchObject({ plannedMinutes: 780, consumedMinutesInPeriod: 150, consumedMinutesToDate: 330, remainingMinutes: 450 });
   });
 
+  it('without the explicit call, the first work after a block expired writes it off and rolls it over first', async () => {
+    const f = await billingFixture(ctx.prisma);
+    const contract = await f.contract({
+      name: 'Hours block',
+      type: 'BLOCK_HOURS',
+      startsOn: '2026-01-01',
+      terms: { overageRateCents: 6000, initialBlock: { quantity: 5, priceCents: 30000, expiresOn: '2026-04-01' }, rollover: { maxMinutes: 60, validMonths: 1 } },
+    });
+    const t = await f.ticket('Late work');
+    await recordTimeEntry(deps(), { ticketId: t.id, userId: f.tech.id, minutes: 100, sourceKey: `lazy-${f.tag}-1`, startedAt: at('2026-03-31T16:00:00Z') });
+    const april = await recordTimeEntry(deps(), { ticketId: t.id, userId: f.tech.id, minutes: 90, sourceKey: `lazy-${f.tag}-2`, startedAt: at('2026-04-02T09:00:00Z') });
+    // 300 - 100 = 200 left on 1 April: written off, 60 rolled over (valid to 1 May); April's 90 min: 60 from it, 30 overage.
+    const rows = await ctx.prisma.contractLedgerEntry.findMany({ where: { contractId: contract.id, kind: { in: ['BLOCK_EXPIRY', 'BLOCK_CREDIT'] } }, orderBy: { occurredAt: 'asc' } });
+    expect(rows.map((r) => [r.kind, r.minutes, r.expiresOn?.toISOString().slice(0, 10) ?? null])).toEqual([
+      ['BLOCK_CREDIT', 300, '2026-04-01'],
+      ['BLOCK_EXPIRY', -200, null],
+      ['BLOCK_CREDIT', 60, '2026-05-01'],
+    ]);
+    expect(april.allocation.rows.map((r) => [r.kind, r.minutes]).sort()).toEqual([['BLOCK_CONSUMPTION', -60], ['OVERAGE', -30]].sort());
+  });
+
   it('the action the email intake calls for #time gets the category, the contract, its billable default and books it once', async () => {
     const f = await billingFixture(ctx.prisma);
     const contract = await f.contract({ name: 'T&M', type: 'TIME_AND_MATERIALS', startsOn: '2020-01-01', terms: { hourlyRateCents: 9000, billableByDefault: false } });
