@@ -1,4 +1,4 @@
-import { addTopUp, expireBlocks } from '../../activities/billing/contract-service';
+import { addTopUp, expireBlocks, updateBillingContract } from '../../activities/billing/contract-service';
 import { summarizeConsumption } from '../../activities/billing/consumption-summary';
 import { computeInvoiceLines } from '../../activities/billing/invoice-lines';
 import { LEDGER_TX, allocateTimeEntryTx, blockBalances } from '../../activities/billing/ledger-service';
@@ -217,6 +217,19 @@ describe('contract ledger (real PostgreSQL)', () => {
       ['BLOCK_CREDIT', 60, '2026-05-01'],
     ]);
     expect(april.allocation.rows.map((r) => [r.kind, r.minutes]).sort()).toEqual([['BLOCK_CONSUMPTION', -60], ['OVERAGE', -30]].sort());
+  });
+
+  it('a contract with free-form terms (made before billing) records entries unbooked; fixing its terms books them', async () => {
+    const f = await billingFixture(ctx.prisma);
+    const legacy = await ctx.prisma.contract.create({ data: { clientId: f.client.id, name: 'Gold', type: 'TIME_AND_MATERIALS', startsOn: new Date('2026-01-01'), terms: { plan: 'gold' } } });
+    const t = await f.ticket('Legacy');
+    const r = await recordTimeEntry(deps(), { ticketId: t.id, userId: f.tech.id, minutes: 20, sourceKey: `legacy-${f.tag}`, startedAt: at('2026-03-02T09:00:00Z') });
+    expect(r.allocation.status).toBe('terms-invalid');
+    expect(r.entry.contractId).toBe(legacy.id);
+    await expect(updateBillingContract(deps(), system, legacy.id, { terms: { hourlyRateCents: 'a lot' } })).rejects.toMatchObject({ status: 400 });
+    await updateBillingContract(deps(), system, legacy.id, { terms: { hourlyRateCents: 6000, rounding: { incrementMinutes: 15 } } });
+    const rows = await ctx.prisma.contractLedgerEntry.findMany({ where: { timeEntryId: r.entry.id } });
+    expect(rows.map((x) => [x.kind, x.minutes])).toEqual([['HOURLY', -30]]);
   });
 
   it('the action the email intake calls for #time gets the category, the contract, its billable default and books it once', async () => {
