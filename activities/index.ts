@@ -15,6 +15,7 @@ import { createSlaActivities } from './sla/sla-activities';
 import { createOnboardingActivities } from './onboarding/onboarding-activities';
 import { createOnboardingPorts, type OnboardingPorts } from './onboarding/wiring';
 import { createTicketActivities } from './tickets/ticket-activities';
+import { createBillingActivities } from './billing/billing-activities';
 
 export interface ActivityDeps {
   prisma: PrismaClient;
@@ -65,6 +66,7 @@ export function createActivities(deps: ActivityDeps) {
       notify: (input) => notify(notifyDeps, input),
       ...(deps.onboarding ?? createOnboardingPorts({ prisma: deps.prisma })),
     }),
+    ...createBillingActivities({ prisma: deps.prisma, notify: (input) => notify(notifyDeps, input) }),
   });
 }
 

@@ -199,6 +199,12 @@ export const configKeys = {
     .describe(
       'How long a notification being sent counts as in flight before another attempt may take it over. Must exceed the longest send (HTTP/SMTP timeouts).',
     ),
+  // ---- billing (issue 7)
+  BILLING_REST_URL: optionalString
+    .refine((v) => v === undefined || /^https?:\/\//.test(v), 'must start with http:// or https://')
+    .describe('Base URL of the external invoicing system (generic REST invoice API, see README). Unset: invoice drafts cannot be pushed.'),
+  BILLING_REST_TOKEN: optionalString.describe('API token sent to the invoicing system as X-Api-Token.'),
+  BILLING_REST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000).describe('Timeout of one request to the invoicing system.'),
   CRASH_AT: z
     .enum(CRASH_POINTS)
     .default('none')
@@ -223,6 +229,9 @@ const schema = z
     }
     if (c.TACTICAL_URL && !c.TACTICAL_API_KEY) {
       ctx.addIssue({ code: 'custom', path: ['TACTICAL_API_KEY'], message: 'TACTICAL_URL needs TACTICAL_API_KEY' });
+    }
+    if (c.BILLING_REST_URL && !c.BILLING_REST_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['BILLING_REST_TOKEN'], message: 'BILLING_REST_URL needs BILLING_REST_TOKEN' });
     }
     if (!c.RUN_API && !c.RUN_WORKER) {
       ctx.addIssue({ code: 'custom', path: ['RUN_API'], message: 'RUN_API and RUN_WORKER cannot both be false' });
@@ -276,6 +285,8 @@ export interface Config {
     simulatorFleet: Array<{ group: string; devices: number }> | undefined;
   };
   outboxPollMs: number;
+  /** External invoicing system for invoice drafts (billing port); undefined: not configured. */
+  billing: { rest?: { url: string; token: string; timeoutMs: number } };
   crashAt: CrashPoint;
 }
 
@@ -362,6 +373,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }),
     },
     outboxPollMs: c.OUTBOX_POLL_MS,
+    billing: { rest: c.BILLING_REST_URL ? { url: c.BILLING_REST_URL, token: c.BILLING_REST_TOKEN!, timeoutMs: c.BILLING_REST_TIMEOUT_MS } : undefined },
     crashAt: c.CRASH_AT,
   };
 }
