@@ -16,6 +16,7 @@ import { searchAttributeTypes } from '../workflows/definitions';
 import { OutboxDispatcher } from './outbox-dispatcher';
 import { createConfiguredMailGateway } from '../activities/mail/gateway';
 import { intakeRulesFrom, MailIntake } from '../activities/intake/mail-intake';
+import { resolveSecretKeyring } from '../lib/secrets/secret-box';
 import { ticketEffectHandlers } from '../activities/tickets/ticket-effect-handlers';
 import { startTemporalWorker, type WorkerHandle } from './temporal-worker';
 
@@ -139,6 +140,7 @@ export async function startStack(config: Config, log: Logger): Promise<RunningSt
         prisma,
         log: log.child({ component: 'mail-intake' }),
         rules: intakeRulesFrom(config),
+        secrets: resolveSecretKeyring(config),
         concurrency: config.intake.concurrency,
         reconcileMs: config.intake.reconcileMs,
       });
