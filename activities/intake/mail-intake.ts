@@ -68,6 +68,8 @@ export class MailIntake {
       }
     }
     for (const m of mailboxes) {
+      // stop() may have run while this refresh awaited: start nothing after it.
+      if (this.stopped) return;
       if (this.running.has(m.id)) continue;
       const intake = new MailboxIntake(this.deps, m);
       this.running.set(m.id, { intake, version: m.updatedAt.getTime() });
