@@ -241,7 +241,7 @@ describe('retrying what was set aside moves it on the server too', () => {
     const row = await ledgerRow({ messageId }, 'QUARANTINED');
     const listed = await api('GET', '/mail/inbound?status=QUARANTINED');
     expect(listed.json().items.map((i: { id: string }) => i.id)).toContain(row.id);
-    expect((await api('POST', `/mail/inbound/${row.id}/retry`)).statusCode).toBe(202);
+    expect((await api('POST', `/mail/inbound/${row.id}/retry`, {})).statusCode).toBe(202);
     intake.nudgeAll();
     const done = await ledgerRow({ messageId }, 'PROCESSED');
     expect(done.outcome).toBe('new-ticket');
