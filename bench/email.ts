@@ -33,6 +33,7 @@ import pino from 'pino';
 import { InboundThreadPool } from '../activities/intake/inbound-thread-pool';
 import { intakeRulesFrom, MailIntake } from '../activities/intake/mail-intake';
 import { loadConfig } from '../lib/config';
+import { resolveSecretKeyring } from '../lib/secrets/secret-box';
 import { startEmbeddedPostgres } from '../lib/db/embedded-postgres';
 import { createPrisma } from '../lib/db/prisma';
 import { applyMigrations } from '../lib/db/schema-engine';
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     const rules = intakeRulesFrom(config);
     const pool = threads > 0 ? new InboundThreadPool({ threads, databaseUrl: pg.url, rules, connectionsPerThread: concurrency, logLevel: 'warn' }) : undefined;
     if (pool) stops.push(() => pool.stop());
-    const intake = new MailIntake({ prisma, log, rules, concurrency, reconcileMs: 60_000, processor: pool?.run });
+    const intake = new MailIntake({ prisma, log, rules, secrets: resolveSecretKeyring(config), concurrency, reconcileMs: 60_000, processor: pool?.run });
     await intake.start();
     stops.push(() => intake.stop());
     // wait until the intake sits in IDLE

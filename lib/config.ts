@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { UserError } from './errors';
+import { KEY_FORMAT_HINT, parseKey } from './secrets/key-material';
 
 /**
  * The one place that reads process.env. Every key is documented here; `npm run config:doc`
@@ -107,6 +108,16 @@ export const configKeys = {
   MAIL_REPLY_PREVIOUS_SECRETS: optionalString.describe(
     'Comma-separated former MAIL_REPLY_SECRET values, still accepted when verifying (secret rotation).',
   ),
+  SECRETS_KEY: optionalString
+    .refine((v) => v === undefined || parseKey(v) !== null, KEY_FORMAT_HINT)
+    .describe(
+      'Key (32 bytes, hex or base64) that encrypts secrets stored in the database (IMAP passwords, AES-256-GCM). Unset: one is generated once into DATA_DIR/secrets.key; back that file up, without it stored passwords must be entered again.',
+    ),
+  SECRETS_PREVIOUS_KEYS: optionalString
+    .refine((v) => v === undefined || v.split(',').map((k) => k.trim()).filter(Boolean).every((k) => parseKey(k) !== null), `each ${KEY_FORMAT_HINT}`)
+    .describe(
+      'Comma-separated former SECRETS_KEY values, still accepted for decryption (key rotation); the worker re-encrypts under SECRETS_KEY at start.',
+    ),
   MAIL_AUTO_BUDGET: z.coerce
     .number()
     .int()
@@ -271,6 +282,8 @@ export interface Config {
     maxMessageBytes: number;
     attachments: { maxBytes: number; maxCount: number };
   };
+  /** Keys of the secrets stored in the database (lib/secrets); see resolveSecretKeyring(). */
+  secrets: { key: string | undefined; previousKeys: string[] };
   intake: {
     enabled: boolean;
     unknownSenders: 'CREATE_CONTACT' | 'HOLD' | 'REJECT';
@@ -353,6 +366,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       suppressionDays: c.MAIL_SUPPRESSION_DAYS,
       maxMessageBytes: Math.round(c.MAIL_MAX_MESSAGE_MB * 1024 * 1024),
       attachments: { maxBytes: Math.round(c.MAIL_ATTACHMENT_MAX_MB * 1024 * 1024), maxCount: c.MAIL_ATTACHMENT_MAX_COUNT },
+    },
+    secrets: {
+      key: c.SECRETS_KEY,
+      previousKeys: (c.SECRETS_PREVIOUS_KEYS ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
     },
     intake: {
       enabled: c.RUN_MAIL_INTAKE,

@@ -17,6 +17,7 @@ import { OutboxDispatcher } from './outbox-dispatcher';
 import { createConfiguredMailGateway } from '../activities/mail/gateway';
 import { InboundThreadPool } from '../activities/intake/inbound-thread-pool';
 import { intakeRulesFrom, MailIntake } from '../activities/intake/mail-intake';
+import { resolveSecretKeyring } from '../lib/secrets/secret-box';
 import { ticketEffectHandlers } from '../activities/tickets/ticket-effect-handlers';
 import { startTemporalWorker, type WorkerHandle } from './temporal-worker';
 
@@ -151,6 +152,7 @@ export async function startStack(config: Config, log: Logger): Promise<RunningSt
         prisma,
         log: log.child({ component: 'mail-intake' }),
         rules,
+        secrets: resolveSecretKeyring(config),
         concurrency: config.intake.concurrency,
         reconcileMs: config.intake.reconcileMs,
         processor: pool?.run,

@@ -1,6 +1,9 @@
+import crypto from 'node:crypto';
 import { clientScope, type Actor } from '../../lib/access';
 import type { Prisma, PrismaClient } from '../../lib/db/prisma';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors';
+import type { SecretKeyring } from '../../lib/secrets/secret-box';
+import { sealMailboxPassword } from './mailbox-password';
 import { ensureContact } from './sender-resolution';
 
 /**
@@ -11,6 +14,11 @@ import { ensureContact } from './sender-resolution';
  */
 export interface IntakeAdminDeps {
   prisma: PrismaClient;
+}
+
+/** Writing a mailbox seals its password (AES-256-GCM, lib/secrets): never stored in clear. */
+export interface MailboxAdminDeps extends IntakeAdminDeps {
+  secrets: SecretKeyring;
 }
 
 export type InboundListStatus = 'QUARANTINED' | 'HELD' | 'REJECTED' | 'IGNORED' | 'STORED' | 'PROCESSED';
@@ -54,19 +62,25 @@ function present(m: Prisma.MailboxGetPayload<{ select: typeof mailboxView }>) {
   return { ...m, syncStates: m.syncStates.map((s) => ({ ...s, uidValidity: String(s.uidValidity), lastUid: String(s.lastUid) })) };
 }
 
-export async function createMailbox(deps: IntakeAdminDeps, input: MailboxInput) {
+export async function createMailbox(deps: MailboxAdminDeps, input: MailboxInput) {
   if (!input.imapTls && !input.imapAllowPlain && input.imapPort === 993) {
     throw new ValidationError('port 993 is implicit TLS: set imapTls true (or use 143 with STARTTLS)');
   }
   if (await deps.prisma.mailbox.findUnique({ where: { name: input.name }, select: { id: true } })) throw new ConflictError(`A mailbox named ${input.name} exists`);
-  const m = await deps.prisma.mailbox.create({ data: { ...input, address: input.address.toLowerCase() }, select: mailboxView });
+  // The id is chosen here because the sealed password is bound to it.
+  const id = crypto.randomUUID();
+  const m = await deps.prisma.mailbox.create({
+    data: { ...input, id, address: input.address.toLowerCase(), imapPassword: sealMailboxPassword(deps.secrets, id, input.imapPassword) },
+    select: mailboxView,
+  });
   return present(m);
 }
 
-export async function updateMailbox(deps: IntakeAdminDeps, id: string, input: Partial<MailboxInput>) {
+export async function updateMailbox(deps: MailboxAdminDeps, id: string, input: Partial<MailboxInput>) {
   const found = await deps.prisma.mailbox.findUnique({ where: { id }, select: { id: true } });
   if (!found) throw new NotFoundError(`Mailbox ${id}`);
-  return present(await deps.prisma.mailbox.update({ where: { id }, data: input, select: mailboxView }));
+  const data = input.imapPassword === undefined ? input : { ...input, imapPassword: sealMailboxPassword(deps.secrets, id, input.imapPassword) };
+  return present(await deps.prisma.mailbox.update({ where: { id }, data, select: mailboxView }));
 }
 
 export async function listMailboxes(deps: IntakeAdminDeps) {
@@ -145,7 +159,19 @@ export async function retryInbound(deps: IntakeAdminDeps, actor: Actor, id: stri
       if (!row.fromAddress) throw new ValidationError('this message has no sender address to file as a contact');
       await ensureContact(tx, opts.clientId, row.fromAddress, '');
     }
-    const updated = await tx.inboundMessage.updateMany({ where: { id, status: row.status }, data: { status: 'STORED', error: null } });
+    // Already set aside on the server: after the new outcome commits, the intake finds the
+    // message where it was moved and moves it where that outcome belongs (server-marks.ts).
+    const where = await tx.inboundMessage.findUniqueOrThrow({ where: { id }, select: { serverFolder: true, mailbox: { select: { quarantineFolder: true } } } });
+    const movedBeforeFolderWasRecorded = row.serverDoneAt !== null && where.serverFolder === null;
+    const updated = await tx.inboundMessage.updateMany({
+      where: { id, status: row.status },
+      data: {
+        status: 'STORED',
+        error: null,
+        serverDoneAt: null,
+        ...(movedBeforeFolderWasRecorded ? { serverFolder: where.mailbox.quarantineFolder ?? row.folder } : {}),
+      },
+    });
     if (updated.count === 0) throw new ConflictError('The message changed meanwhile; reload and try again');
   });
   return presentInbound(await visibleInbound(deps, actor, id));

@@ -1,6 +1,7 @@
 import type { Config } from '../../lib/config';
 import { resolveReplySecrets } from '../../lib/mail/reply-secret';
 import type { IntakeRules } from './inbound-processor';
+import { resealMailboxPasswords } from './mailbox-password';
 import { MailboxIntake, type MailboxIntakeDeps } from './mailbox-intake';
 
 /** The intake rules from configuration (the mail secret, limits, unknown-sender policy). */
@@ -29,6 +30,12 @@ export class MailIntake {
   ) {}
 
   async start(): Promise<void> {
+    // Plaintext passwords from before encryption at rest, and passwords under a former key.
+    if (this.deps.secrets) {
+      await resealMailboxPasswords({ prisma: this.deps.prisma, log: this.deps.log, secrets: this.deps.secrets }).catch((err) =>
+        this.deps.log.error({ err: (err as Error).message }, 're-encrypting mailbox passwords failed; retried at the next start'),
+      );
+    }
     await this.refresh();
     const tick = () => {
       this.timer = setTimeout(() => {
@@ -61,6 +68,8 @@ export class MailIntake {
       }
     }
     for (const m of mailboxes) {
+      // stop() may have run while this refresh awaited: start nothing after it.
+      if (this.stopped) return;
       if (this.running.has(m.id)) continue;
       const intake = new MailboxIntake(this.deps, m);
       this.running.set(m.id, { intake, version: m.updatedAt.getTime() });

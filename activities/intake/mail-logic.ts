@@ -24,7 +24,13 @@ export interface BounceInfo {
 }
 
 export function cleanBody(parsed: ParsedMail): CleanBody {
-  const html = typeof parsed.html === 'string' && parsed.html ? sanitizeEmailHtml(parsed.html) : null;
+  // `cid:` images that name one of this message's parts are kept as `cid:` for now; storing the
+  // attachments (attachments.ts) points them at the stored image or drops them.
+  const cids = new Set((parsed.attachments ?? []).map((a) => a.cid?.toLowerCase()).filter((c): c is string => Boolean(c)));
+  const html =
+    typeof parsed.html === 'string' && parsed.html
+      ? sanitizeEmailHtml(parsed.html, { cidUrl: (cid) => (cids.has(cid.toLowerCase()) ? `cid:${cid}` : null) })
+      : null;
   // HTML-only mail still gets a text version (from the sanitised HTML).
   const text = parsed.text ?? (html ? htmlToPlainText(html) : '');
   const reply = extractReplyText(text).text;

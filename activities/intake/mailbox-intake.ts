@@ -1,7 +1,9 @@
 import type { ImapFlow } from 'imapflow';
 import type { PrismaClient } from '../../lib/db/prisma';
 import type { Logger } from '../../lib/logger';
+import type { SecretKeyring } from '../../lib/secrets/secret-box';
 import { openImap, type MailboxSettings } from './imap-connection';
+import { MailboxPasswordError } from './mailbox-password';
 import { InboundQueue } from './inbound-queue';
 import type { InboundProcessor } from './inbound-thread-pool';
 import type { IntakeRules, ProcessDeps } from './inbound-processor';
@@ -21,6 +23,11 @@ export interface MailboxIntakeDeps {
   beforeCommit?: ProcessDeps['beforeCommit'];
   /** Processing threads shared by every mailbox (MAIL_INTAKE_THREADS); in-process without. */
   processor?: InboundProcessor;
+  /**
+   * Decrypts the mailboxes' IMAP passwords (resolveSecretKeyring(config)). Without it only
+   * plaintext (legacy) passwords work and none is re-encrypted.
+   */
+  secrets?: SecretKeyring;
 }
 
 /**
@@ -76,7 +83,19 @@ export class MailboxIntake {
     const log = this.deps.log.child({ mailbox: this.mailbox.name });
     let backoff = this.deps.backoffMs ?? 1000;
     while (!this.stopped) {
-      const client = openImap(this.mailbox);
+      let client: ImapFlow;
+      try {
+        client = openImap(this.mailbox, { secrets: this.deps.secrets, log });
+      } catch (err) {
+        // A password that cannot be decrypted stays so until the key or the password is fixed
+        // (a change to the mailbox restarts this intake): say so loudly, retry rarely.
+        if (!(err instanceof MailboxPasswordError)) throw err;
+        this.lastError = err.message;
+        log.error({ err: err.message }, 'mail intake of this mailbox cannot log in; the other mailboxes continue');
+        backoff = this.deps.maxBackoffMs ?? 60_000;
+        await this.sleep(backoff);
+        continue;
+      }
       this.client = client;
       client.on('error', (err: Error) => log.warn({ err: err.message }, 'IMAP connection error'));
       client.on('exists', () => this.nudge());
@@ -117,7 +136,7 @@ export class MailboxIntake {
     });
     const uids = this.duplicateUids.splice(0);
     try {
-      await markDoneOnServer(this.deps.prisma, client, this.mailbox, this.uidValidity, { duplicateUids: uids });
+      await markDoneOnServer(this.deps.prisma, client, this.mailbox, this.uidValidity, { duplicateUids: uids, log: this.deps.log.child({ mailbox: this.mailbox.name }) });
     } catch (err) {
       this.duplicateUids.push(...uids);
       throw err;

@@ -3,6 +3,7 @@ import type { PrismaClient } from '../../lib/db/prisma';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { intakeRulesFrom, MailIntake } from '../../activities/intake/mail-intake';
+import { resolveSecretKeyring } from '../../lib/secrets/secret-box';
 import type { MailServers } from '../support/mail-servers';
 
 export const SUPPORT = 'support@example.test';
@@ -77,11 +78,18 @@ export async function createClientWithContact(prisma: PrismaClient, opts: { code
   return client;
 }
 
-export function startIntake(prisma: PrismaClient, config: Config, log: Logger, overrides: Partial<{ concurrency: number; reconcileMs: number }> = {}) {
+export function startIntake(
+  prisma: PrismaClient,
+  config: Config,
+  log: Logger,
+  overrides: Partial<{ concurrency: number; reconcileMs: number; beforeCommit: () => void }> = {},
+) {
   const intake = new MailIntake({
     prisma,
     log,
     rules: intakeRulesFrom(config),
+    secrets: resolveSecretKeyring(config),
+    beforeCommit: overrides.beforeCommit,
     concurrency: overrides.concurrency ?? 4,
     reconcileMs: overrides.reconcileMs ?? 2000,
     backoffMs: 200,
@@ -95,4 +103,6 @@ export const mailEnv = {
   MAIL_SUPPORT_ADDRESS: SUPPORT,
   MAIL_DOMAIN: 'mspflow.test',
   MAIL_FROM: `Support <${SUPPORT}>`,
+  // Fixed, so tests never write a generated key into the repository's ./data.
+  SECRETS_KEY: '6d7370666c6f772d746573742d6b65792d6d7370666c6f772d746573742d6b65',
 };

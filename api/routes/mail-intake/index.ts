@@ -9,6 +9,7 @@ import {
   type InboundListStatus,
   type MailboxInput,
 } from '../../../activities/intake/inbound-admin-service';
+import { resolveSecretKeyring } from '../../../lib/secrets/secret-box';
 import type { ApiDeps } from '../../types';
 import {
   createMailboxSchema,
@@ -26,13 +27,15 @@ export async function mailIntakeRoutes(app: FastifyInstance, deps: ApiDeps) {
   app.addSchema(mailboxSchema);
   app.addSchema(inboundSchema);
   const config = { access: ['ADMIN' as const] };
+  // Resolved on first use: an API that never writes a mailbox never creates DATA_DIR/secrets.key.
+  const mailboxDeps = () => ({ prisma: deps.prisma, secrets: resolveSecretKeyring(deps.config) });
 
   app.post<{ Body: MailboxInput }>('/mailboxes', { schema: createMailboxSchema, config }, async (request, reply) =>
-    reply.status(201).send(await createMailbox(deps, request.body)),
+    reply.status(201).send(await createMailbox(mailboxDeps(), request.body)),
   );
   app.get('/mailboxes', { schema: listMailboxesSchema, config }, async () => ({ items: await listMailboxes(deps) }));
   app.patch<{ Params: { id: string }; Body: Partial<MailboxInput> }>('/mailboxes/:id', { schema: updateMailboxSchema, config }, async (request) =>
-    updateMailbox(deps, request.params.id, request.body),
+    updateMailbox(mailboxDeps(), request.params.id, request.body),
   );
 
   app.get<{ Querystring: { status?: InboundListStatus; mailboxId?: string; before?: string; limit: number } }>(

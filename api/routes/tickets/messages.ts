@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { getTicketAttachment, listTicketMessages, postStaffMessage } from '../../../activities/tickets/ticket-message-service';
+import { NotFoundError } from '../../../lib/errors';
 import { downloadHeaders } from '../../../lib/mail/attachments';
 import { authErrors, dateTime, errorRef, nullable, uuid } from '../../schemas/common';
 import type { ApiDeps } from '../../types';
@@ -99,6 +100,28 @@ export async function ticketMessageRoutes(app: FastifyInstance, deps: ApiDeps) {
     },
     async (request, reply) => {
       const att = await getTicketAttachment(deps, request.actor, request.params.id, request.params.attachmentId);
+      return reply.headers(downloadHeaders({ displayName: att.fileName, contentType: att.contentType, size: att.content.length })).send(att.content);
+    },
+  );
+
+  // The URL inline images get in a message's sanitised HTML (activities/intake/attachments.ts):
+  // it cannot name the ticket, which may not exist yet when the HTML is written.
+  app.get<{ Params: { attachmentId: string } }>(
+    '/attachments/:attachmentId',
+    {
+      schema: {
+        summary: 'An attachment by id (inline images in message HTML point here): always a download, as above',
+        tags,
+        params: { type: 'object', required: ['attachmentId'], properties: { attachmentId: uuid } },
+        response: { 404: errorRef, ...authErrors },
+      },
+      config: { access: ['ADMIN', 'TECHNICIAN', 'ONBOARDING_MANAGER'] },
+    },
+    async (request, reply) => {
+      const owner = await deps.prisma.attachment.findUnique({ where: { id: request.params.attachmentId }, select: { message: { select: { ticketId: true } } } });
+      if (!owner) throw new NotFoundError(`Attachment ${request.params.attachmentId}`);
+      // Same tenant check and 404 as the ticket route.
+      const att = await getTicketAttachment(deps, request.actor, owner.message.ticketId, request.params.attachmentId);
       return reply.headers(downloadHeaders({ displayName: att.fileName, contentType: att.contentType, size: att.content.length })).send(att.content);
     },
   );
