@@ -16,6 +16,7 @@ import { rolloutRoutes } from './routes/rollouts';
 import { deviceRoutes } from './routes/devices';
 import { onboardingRoutes } from './routes/onboarding';
 import { mailIntakeRoutes } from './routes/mail-intake';
+import { reportRoutes } from './routes/reports';
 import { errorResponse } from './schemas/common';
 import type { ApiDeps } from './types';
 
@@ -54,6 +55,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => deviceRoutes(scope, deps));
   await app.register(async (scope) => onboardingRoutes(scope, deps));
   await app.register(async (scope) => mailIntakeRoutes(scope, deps));
+  await app.register(async (scope) => reportRoutes(scope, deps));
   await app.register(async (scope) => {
     await ticketRoutes(scope, deps);
     await ticketLifecycleRoutes(scope, deps);
