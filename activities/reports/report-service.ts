@@ -142,7 +142,10 @@ export async function sendReport(
     return saved.id;
   };
   if (!recipients.length) {
-    deps.log?.warn({ reportId: row.id, audience: row.audience }, 'monthly report has no recipient (no contact with receivesReports)');
+    deps.log?.warn(
+      { reportId: row.id, audience: row.audience },
+      row.audience === 'INTERNAL' ? 'internal monthly report has no recipient (REPORTS_INTERNAL_TO unset and no active admin)' : 'monthly report has no recipient (no contact with receivesReports)',
+    );
     return { sendId: await record('none', []), status: 'none', recipients, sent: 0 };
   }
   if (!deps.gateway) throw new ValidationError('no mail gateway: set SMTP_HOST to send reports');

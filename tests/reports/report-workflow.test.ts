@@ -69,7 +69,7 @@ describe('monthly report workflow and API', () => {
     const d = await handle.describe();
     expect(d.typedSearchAttributes.get(searchAttributes.ClientId)).toBe(f.clientId);
     expect(d.typedSearchAttributes.get(searchAttributes.ReportMonth)).toBe(FIXTURE_MONTH);
-    expect(d.staticSummary).toBe(`Monthly report · ${f.code} · ${FIXTURE_MONTH} (manual)`);
+    expect(await d.staticSummary()).toBe(`Monthly report · ${f.code} · ${FIXTURE_MONTH} (manual)`);
 
     for (const address of [CLIENT, CFO]) {
       const mails = await reportMails(address);
