@@ -9,7 +9,7 @@
  *
  *   BENCH reports total=<n> s              generation of all reports (compute + HTML + PDF)
  *   BENCH reports rss=<n> MB               peak RSS of this process (Node: queries, snapshots, HTML)
- *   BENCH reports chromium_rss=<n> MB      peak RSS of Chromium and its processes
+ *   BENCH reports chromium_rss=<n> MB      peak memory of Chromium and its processes (sum of PSS)
  *   BENCH reports per_report_p50=<n> ms / per_report_p95=<n> ms   one report end to end
  *   BENCH reports compute_p50 / render_p50 / pdf_p50=<n> ms       its parts
  *   BENCH reports seed=<n> s               the bulk seed
@@ -36,7 +36,21 @@ import { seedBenchClients } from './reports-seed';
 
 const say = (m: string) => process.stderr.write(`[bench:reports] ${m}\n`);
 
-/** RSS of a process and all its descendants (Chromium's renderer, GPU and utility processes). */
+/** PSS of a process (its share of shared pages), or its RSS where smaps_rollup is unavailable. */
+function pssOf(pid: number): number {
+  try {
+    const kb = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1];
+    if (kb) return Number(kb) * 1024;
+  } catch {
+    // gone, or no smaps_rollup
+  }
+  return memoryOf(pid)?.rss ?? 0;
+}
+
+/**
+ * Memory of a process and all its descendants (Chromium's zygote, renderer, GPU and utility
+ * processes), as the sum of their PSS: summing RSS would count the pages they share many times.
+ */
 function treeRss(root: number): number {
   let total = 0;
   const children = new Map<number, number[]>();
@@ -51,7 +65,7 @@ function treeRss(root: number): number {
     }
   }
   const walk = (pid: number) => {
-    total += memoryOf(pid)?.rss ?? 0;
+    total += pssOf(pid);
     for (const c of children.get(pid) ?? []) walk(c);
   };
   walk(root);
