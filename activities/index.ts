@@ -18,6 +18,7 @@ import { createTicketActivities } from './tickets/ticket-activities';
 import { createReportActivities } from './reports/report-activities';
 import { createHtmlPrinter, type HtmlPrinter } from './reports/chromium';
 import { reportConsumptionSource, reportMrrSource } from './reports/billing-sources';
+import { createBillingActivities } from './billing/billing-activities';
 
 export interface ActivityDeps {
   prisma: PrismaClient;
@@ -79,6 +80,7 @@ export function createActivities(deps: ActivityDeps) {
       consumption: reportConsumptionSource,
       mrrCents: reportMrrSource,
     }),
+    ...createBillingActivities({ prisma: deps.prisma, notify: (input) => notify(notifyDeps, input) }),
   });
 }
 

@@ -17,6 +17,10 @@ import { deviceRoutes } from './routes/devices';
 import { onboardingRoutes } from './routes/onboarding';
 import { mailIntakeRoutes } from './routes/mail-intake';
 import { reportRoutes } from './routes/reports';
+import { contractRoutes } from './routes/contracts';
+import { timeEntryRoutes } from './routes/time-entries';
+import { invoiceRoutes } from './routes/invoices';
+import { kpiRoutes } from './routes/kpis';
 import { errorResponse } from './schemas/common';
 import type { ApiDeps } from './types';
 
@@ -56,6 +60,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => onboardingRoutes(scope, deps));
   await app.register(async (scope) => mailIntakeRoutes(scope, deps));
   await app.register(async (scope) => reportRoutes(scope, deps));
+  // Contracts, time and invoices (issue 7)
+  await app.register(async (scope) => contractRoutes(scope, deps));
+  await app.register(async (scope) => timeEntryRoutes(scope, deps));
+  await app.register(async (scope) => invoiceRoutes(scope, deps));
+  await app.register(async (scope) => kpiRoutes(scope, deps));
   await app.register(async (scope) => {
     await ticketRoutes(scope, deps);
     await ticketLifecycleRoutes(scope, deps);

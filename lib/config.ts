@@ -209,6 +209,12 @@ export const configKeys = {
     .max(16)
     .default(2)
     .describe('Report PDFs printed at once (tabs of the one shared Chromium).'),
+  // ---- billing (issue 7)
+  BILLING_REST_URL: optionalString
+    .refine((v) => v === undefined || /^https?:\/\//.test(v), 'must start with http:// or https://')
+    .describe('Base URL of the external invoicing system (generic REST invoice API, see README). Unset: invoice drafts cannot be pushed.'),
+  BILLING_REST_TOKEN: optionalString.describe('API token sent to the invoicing system as X-Api-Token.'),
+  BILLING_REST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000).describe('Timeout of one request to the invoicing system.'),
   CRASH_AT: z
     .enum(CRASH_POINTS)
     .default('none')
@@ -233,6 +239,9 @@ const schema = z
     }
     if (c.TACTICAL_URL && !c.TACTICAL_API_KEY) {
       ctx.addIssue({ code: 'custom', path: ['TACTICAL_API_KEY'], message: 'TACTICAL_URL needs TACTICAL_API_KEY' });
+    }
+    if (c.BILLING_REST_URL && !c.BILLING_REST_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['BILLING_REST_TOKEN'], message: 'BILLING_REST_URL needs BILLING_REST_TOKEN' });
     }
     if (!c.RUN_API && !c.RUN_WORKER) {
       ctx.addIssue({ code: 'custom', path: ['RUN_API'], message: 'RUN_API and RUN_WORKER cannot both be false' });
@@ -286,6 +295,8 @@ export interface Config {
   };
   outboxPollMs: number;
   reports: { scheduleHour: number; internalTo: string[] | undefined; chromiumPath: string | undefined; pdfConcurrency: number };
+  /** External invoicing system for invoice drafts (billing port); undefined: not configured. */
+  billing: { rest?: { url: string; token: string; timeoutMs: number } };
   crashAt: CrashPoint;
 }
 
@@ -377,6 +388,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       chromiumPath: c.CHROMIUM_PATH,
       pdfConcurrency: c.REPORTS_PDF_CONCURRENCY,
     },
+    billing: { rest: c.BILLING_REST_URL ? { url: c.BILLING_REST_URL, token: c.BILLING_REST_TOKEN!, timeoutMs: c.BILLING_REST_TIMEOUT_MS } : undefined },
     crashAt: c.CRASH_AT,
   };
 }

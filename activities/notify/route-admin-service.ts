@@ -19,7 +19,7 @@ import { isRoutableMailAddress } from '../../lib/mail/address';
  * `sig=` query), so views show them redacted to their origin, as the delivery ledger does.
  */
 
-export const NOTIFICATION_EVENTS = ['sla.warning', 'sla.breach', 'escalation.L1', 'escalation.L2', 'escalation.L3', 'ticket.new-p1', 'rollout.approval-needed', 'rollout.halted', 'rollout.completed'] as const;
+export const NOTIFICATION_EVENTS = ['sla.warning', 'sla.breach', 'escalation.L1', 'escalation.L2', 'escalation.L3', 'ticket.new-p1', 'rollout.approval-needed', 'rollout.halted', 'rollout.completed', 'contract.block-threshold'] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 export const NOTIFICATION_CHANNELS = ['EMAIL', 'SLACK', 'TEAMS', 'WEBHOOK'] as const satisfies readonly NotificationChannel[];
 export const MIN_SECRET_LENGTH = 16;

@@ -27,11 +27,13 @@ export type ConsumptionSource = (
   opts: { asOf: Date },
 ) => Promise<Omit<ConsumptionSection, 'available' | 'lastYear'> & { revenueCents: number }>;
 
+/** MRR of a client for a period (fixed monthly fees), for the internal version. */
+export type MrrSource = (prisma: PrismaClient, clientId: string, periodStart: Date, periodEnd: Date, asOf: Date) => Promise<number>;
+
 export interface CollectDeps {
   prisma: PrismaClient;
   consumption?: ConsumptionSource;
-  /** MRR of a client at an instant (fixed monthly fees), for the internal version. */
-  mrrCents?: (prisma: PrismaClient, clientId: string, at: Date) => Promise<number>;
+  mrrCents?: MrrSource;
 }
 
 const iso = (ms: number | Date) => new Date(ms).toISOString();
@@ -111,7 +113,7 @@ export async function collectReportData(
   if (input.audience === 'INTERNAL') {
     data.internal = {
       revenueCents: consumption.revenueCents,
-      mrrCents: deps.mrrCents ? await deps.mrrCents(deps.prisma, client.id, new Date(Math.min(period.end, asOf))) : 0,
+      mrrCents: deps.mrrCents ? await deps.mrrCents(deps.prisma, client.id, new Date(period.start), new Date(period.end), new Date(asOf)) : 0,
       billedMinutes: consumption.section.billableMinutes,
     };
   }

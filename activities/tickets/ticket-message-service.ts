@@ -3,6 +3,7 @@ import { clientScope, type Actor } from '../../lib/access';
 import type { Prisma, PrismaClient } from '../../lib/db/prisma';
 import { NotFoundError, ValidationError } from '../../lib/errors';
 import { signalTicket, sendTicketMail } from './ticket-effects';
+import { recordTimeEntryTx } from '../billing/time-entry-service';
 
 /**
  * Messages on a ticket, written once for the API and the mail intake. Each runs inside the
@@ -125,12 +126,12 @@ export async function addTechnicianReply(
   return { messageId: msg.id, sentTo: to };
 }
 
-/** Time spent, to the minute, once per source. */
+/**
+ * Time spent, to the minute, once per source: the billing time-entry action (ticket category,
+ * contract in force and its billable default, booked into the contract's ledger in this transaction).
+ */
 export async function addTimeEntry(tx: Tx, input: { ticketId: number; userId: string; minutes: number; sourceKey: string; note?: string }) {
-  await tx.timeEntry.createMany({
-    data: [{ ticketId: input.ticketId, userId: input.userId, minutes: input.minutes, startedAt: new Date(), note: input.note ?? '', sourceKey: input.sourceKey }],
-    skipDuplicates: true,
-  });
+  await recordTimeEntryTx(tx, input);
 }
 
 export function storageKeyFor(): string {

@@ -5,7 +5,8 @@ import { computeReport } from '../../activities/reports/report-service';
 import { renderReport } from '../../activities/reports/render';
 import type { ReportData } from '../../lib/reports/report-data';
 import type { HtmlPrinter } from '../../activities/reports/chromium';
-import { addLaterData, FIXTURE_AS_OF, FIXTURE_MONTH, seedReportMonth, type Fixture } from './support/fixture';
+import { reportConsumptionSource, reportMrrSource } from '../../activities/reports/billing-sources';
+import { addLaterData, FIXTURE_AS_OF, FIXTURE_MONTH, seedConsumption, seedReportMonth, type Fixture } from './support/fixture';
 
 // numbers only: the printer is never called here (tests/reports/render-chromium.test.ts prints)
 const noPrinter: HtmlPrinter = { pdf: async () => Buffer.alloc(0), screenshot: async () => Buffer.alloc(0), close: async () => undefined };
@@ -138,6 +139,36 @@ describe('monthly report numbers (real PostgreSQL, hand-computed fixture)', () =
     expect(data.internal).toBeUndefined();
     expect(renderReport(internal, 'en').html).toContain('MSP internal figures');
     expect(renderReport(data, 'en').html).not.toContain('MSP internal figures');
+  });
+
+  it('takes contract consumption and revenue from the billing ledger, as of the report instant', async () => {
+    await seedConsumption(prisma, f);
+    const sources = { prisma, consumption: reportConsumptionSource, mrrCents: reportMrrSource };
+    const now = await collectReportData(sources, { clientId: f.clientId, month: FIXTURE_MONTH, audience: 'INTERNAL', asOf: new Date() });
+    const c = now.consumption;
+    expect(c.available).toBe(true);
+    expect(c.contracts).toHaveLength(1);
+    // planned to date: 600 included minutes × 15 months begun (January 2025 to March 2026)
+    expect(c.contracts[0]).toMatchObject({ name: 'Better plan', type: 'MONTHLY_FIXED', plannedMinutes: 9000, consumedMinutesInPeriod: 135, consumedMinutesToDate: 165 });
+    expect(c.billableMinutes).toBe(135);
+    expect(c.nonBillableMinutes).toBe(20);
+    expect(c.byCategory.map((r) => [r.key, r.minutes, r.ticketIds])).toEqual([
+      ['network', 110, [f.t.a, f.t.b].sort((x, y) => x - y)],
+      ['accounts', 45, [f.t.c]],
+    ]);
+    expect(c.bySubsidiary.find((r) => r.key === 'Lyon')).toMatchObject({ minutes: 90, ticketIds: [f.t.a] });
+    expect(c.lastYear).toEqual({ month: '2025-03', consumedMinutes: 30 });
+    expect(now.internal).toMatchObject({ mrrCents: 150_000, billedMinutes: 135 });
+    expect(now.internal!.revenueCents).toBeGreaterThanOrEqual(150_000);
+    const html = renderReport(now, 'en').html;
+    expect(html).toContain('Better plan');
+    expect(html).toContain('2h 15m'); // 135 minutes consumed in March
+    expect(html).toContain('By subsidiary');
+    // the ledger rows were recorded after FIXTURE_AS_OF: a report as of then does not see them
+    const then = await collectReportData(sources, { clientId: f.clientId, month: FIXTURE_MONTH, audience: 'INTERNAL', asOf: FIXTURE_AS_OF });
+    expect(then.consumption.contracts).toEqual([]);
+    expect(then.consumption.lastYear).toBeNull();
+    expect(then.internal!.mrrCents).toBe(0);
   });
 
   it('refuses a month that is not over in the client time zone', async () => {

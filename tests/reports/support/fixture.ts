@@ -1,4 +1,7 @@
 import crypto from 'node:crypto';
+import { createBillingContract } from '../../../activities/billing/contract-service';
+import { recordTimeEntry } from '../../../activities/billing/time-entry-service';
+import { systemActor } from '../../../lib/access';
 import type { PrismaClient } from '../../../lib/db/prisma';
 
 /**
@@ -107,4 +110,32 @@ export async function addLaterData(prisma: PrismaClient, f: Fixture): Promise<vo
   await prisma.device.create({ data: { clientId: f.clientId, rmmProvider: 'simulator', rmmDeviceId: `${f.code}-late`, hostname: 'pc-late', createdAt: at('2026-04-10T00:00:00Z') } });
   await prisma.rolloutStep.create({ data: { rolloutId: f.rolloutId, deviceId: f.dev.d2, step: 'verify', status: 'DONE', finishedAt: at('2026-04-06T00:00:00Z') } });
   await prisma.ticketEvent.create({ data: { ticketId: f.t.c, type: 'sla.breached', at: at('2026-04-06T00:00:00Z'), data: {}, dedupeKey: `later:${f.t.c}` } });
+}
+
+/**
+ * Contract and time for the consumption section (through part A's billing services, so the
+ * ledger rows are written the real way; they are recorded now, i.e. after FIXTURE_AS_OF):
+ * a "better" fixed-fee contract (1,500.00 a month, 600 minutes included per month) and, in
+ * March, 90 min on T-a (network, requester Zoé of the Lyon subsidiary), 45 min on T-c (accounts),
+ * 20 non-billable min on T-b; in March 2025 (same month last year) 30 min on an old ticket.
+ */
+export async function seedConsumption(prisma: PrismaClient, f: Fixture): Promise<{ techId: string }> {
+  const zoe = await prisma.contact.create({ data: { clientId: f.clientId, email: `zoe-${f.code}@client.test`, name: 'Zoé', subsidiary: 'Lyon' } });
+  await prisma.ticket.update({ where: { id: f.t.a }, data: { contactId: zoe.id } });
+  const tech = await prisma.user.create({ data: { email: `tech-${f.code}@msp.test`, name: 'Tina Tech', role: 'TECHNICIAN' } });
+  await createBillingContract({ prisma }, systemActor('test'), {
+    clientId: f.clientId,
+    name: 'Better plan',
+    type: 'MONTHLY_FIXED',
+    startsOn: '2025-01-01',
+    terms: { plan: 'better', deviceCount: 3, monthlyPriceCents: 150_000, includedMinutesPerMonth: 600 },
+  });
+  const old = await prisma.ticket.create({ data: { clientId: f.clientId, subject: 'Old one', source: 'API', createdAt: new Date('2025-03-10T10:00:00Z') } });
+  const entry = (ticketId: number, minutes: number, startedAt: string, category: string, billable = true) =>
+    recordTimeEntry({ prisma }, { ticketId, userId: tech.id, minutes, startedAt: new Date(startedAt), category, billable, sourceKey: `fixture:${ticketId}:${startedAt}` });
+  await entry(f.t.a, 90, '2026-03-02T10:00:00Z', 'network');
+  await entry(f.t.c, 45, '2026-03-15T11:00:00Z', 'accounts');
+  await entry(f.t.b, 20, '2026-03-10T09:00:00Z', 'network', false);
+  await entry(old.id, 30, '2025-03-10T11:00:00Z', 'network');
+  return { techId: tech.id };
 }
