@@ -3,7 +3,8 @@ import type { Client as PgClient } from 'pg';
 /**
  * Bulk SQL seed for bench:reports: N clients, each with a month (March 2026) of tickets, SLA
  * timeline rows, devices and rollout evidence, plus a few rows in February (the previous period).
- * A few statements of INSERT ... SELECT over generate_series: seconds, not minutes.
+ * A few statements of INSERT ... SELECT over generate_series: seconds, not minutes. Also one
+ * fixed-fee contract per client and time entries on half the March tickets.
  */
 export async function seedBenchClients(pg: PgClient, clients: number, perClient = { tickets: 30, devices: 20 }): Promise<void> {
   const { tickets, devices } = perClient;
@@ -69,6 +70,23 @@ export async function seedBenchClients(pg: PgClient, clients: number, perClient 
             timestamp '2026-03-18 22:00', timestamp '2026-03-18 22:10'
      FROM "Device" d JOIN "Rollout" r ON r."clientIds"[1] = d."clientId"::text
      WHERE d."rmmProvider" = 'simulator' AND d."rmmDeviceId" LIKE 'bench%'`,
+  );
+  // a fixed-fee contract per client and 15 time entries in March (raw entries, not booked to the
+  // ledger: the summary counts their raw minutes), by one technician
+  await pg.query(
+    `INSERT INTO "Contract" (id, "clientId", name, type, "startsOn", terms, "updatedAt", "createdAt")
+     SELECT gen_random_uuid(), c.id, 'Better plan', 'MONTHLY_FIXED', date '2025-01-01',
+            '{"plan":"better","includedServices":["monitoring","antivirus","patching"],"deviceCount":20,"monthlyPriceCents":150000,"includedMinutesPerMonth":600}'::jsonb,
+            now(), timestamp '2025-01-01'
+     FROM "Client" c WHERE c.code LIKE 'bench%'`,
+  );
+  await pg.query(`INSERT INTO "User" (id, email, name, role, "updatedAt") VALUES (gen_random_uuid(), 'bench-tech@msp.test', 'Bench Tech', 'TECHNICIAN', now())`);
+  await pg.query(
+    `INSERT INTO "TimeEntry" (id, "ticketId", "userId", minutes, "startedAt", category, billable, "sourceKey", domain, "createdAt")
+     SELECT gen_random_uuid(), t.id, u.id, 15 + (t.id % 8) * 15, t."createdAt" + interval '1 hour', t.category, t.id % 9 <> 0,
+            'bench:' || t.id, (ARRAY['network','servers','workstations','m365'])[1 + t.id % 4], timestamp '2026-04-01'
+     FROM "Ticket" t CROSS JOIN (SELECT id FROM "User" WHERE email = 'bench-tech@msp.test') u
+     WHERE t."createdAt" >= timestamp '2026-03-01' AND t.id % 2 = 0`,
   );
   await pg.query('COMMIT');
   await pg.query('ANALYZE');
