@@ -5,7 +5,8 @@ import { searchAttributes, workflowIds } from '../definitions';
 import type { ReportTickInput, ReportTickResult } from './definitions';
 import { reportWorkflow } from './report.workflow';
 
-const acts = proxyActivities<ReportActivities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '1 minute' } });
+// bounded: a tick that cannot decide (client deleted, database down for long) gives up; the next day's firing tries again
+const acts = proxyActivities<ReportActivities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '1 minute', maximumAttempts: 20 } });
 
 /** Set by Temporal on every workflow a schedule starts: the time the action was due (not run). */
 const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
