@@ -176,3 +176,32 @@ export async function summarizeConsumption(prisma: PrismaClient, clientId: strin
     revenueCents: totalOf(await computeInvoiceLines(prisma, clientId, periodStart, periodEnd, asOf)),
   };
 }
+
+/**
+ * Minutes per technician for a client and period (same rules as summarizeConsumption: billed
+ * minutes where booked, entries as they stood at asOf). Kept out of ConsumptionSummary, whose
+ * shape the reports depend on; the API adds it to a contract's consumption.
+ */
+export async function consumptionByTechnician(prisma: PrismaClient, clientId: string, periodStart: Date, periodEnd: Date, opts: { asOf?: Date } = {}) {
+  const asOf = opts.asOf ?? new Date();
+  const entries = await prisma.timeEntry.findMany({
+    where: { ticket: { clientId }, startedAt: { gte: periodStart, lt: periodEnd }, createdAt: { lt: asOf }, OR: [{ correctedBy: null }, { correctedBy: { createdAt: { gte: asOf } } }] },
+    select: { id: true, minutes: true, ticketId: true, user: { select: { id: true, name: true } } },
+  });
+  const usage = await prisma.contractLedgerEntry.findMany({
+    where: { timeEntryId: { in: entries.map((e) => e.id) }, kind: { notIn: ['BLOCK_CREDIT', 'BLOCK_EXPIRY'] }, recordedAt: { lt: asOf } },
+    select: { timeEntryId: true, minutes: true },
+  });
+  const booked = new Map<string, number>();
+  for (const u of usage) booked.set(u.timeEntryId!, (booked.get(u.timeEntryId!) ?? 0) - u.minutes);
+  const byUser = new Map<string, { userId: string; name: string; minutes: number; ticketIds: Set<number> }>();
+  for (const e of entries) {
+    const b = byUser.get(e.user.id) ?? { userId: e.user.id, name: e.user.name, minutes: 0, ticketIds: new Set<number>() };
+    b.minutes += booked.has(e.id) ? booked.get(e.id)! : e.minutes;
+    b.ticketIds.add(e.ticketId);
+    byUser.set(e.user.id, b);
+  }
+  return [...byUser.values()]
+    .sort((a, b) => b.minutes - a.minutes || a.userId.localeCompare(b.userId))
+    .map((b) => ({ userId: b.userId, name: b.name, minutes: b.minutes, ticketIds: [...b.ticketIds].sort((x, y) => x - y) }));
+}

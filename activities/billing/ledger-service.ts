@@ -153,6 +153,9 @@ export async function allocateTimeEntryTx(tx: Tx, timeEntryId: string): Promise<
   const terms = termsOrNull(entry.contract);
   if (!terms) return { status: 'terms-invalid', rows: [], billedMinutes: 0 };
   await ensureInitialBlockTx(tx, entry.contract);
+  // Blocks whose expiry day has come by the work's date are written off (and rolled over) first,
+  // so expiry needs no scheduler: the explicit expire-blocks call or the first later work does it.
+  if (terms.type === 'BLOCK_HOURS') await expireBlocksTx(tx, entry.contract, entry.startedAt);
 
   const at = entry.startedAt;
   const base = { timeEntryId, occurredAt: at };

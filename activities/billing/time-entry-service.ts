@@ -132,7 +132,7 @@ export async function correctTimeEntry(deps: TimeEntryDeps, actor: Actor, timeEn
   const result = await deps.prisma
     .$transaction(async (tx) => {
       await reverseTimeEntryTx(tx, original.id, `corrected: ${input.reason}`);
-      const problems = problemsOf({ ...original, ...input, sourceKey } as TimeEntryInput);
+      const problems = problemsOf({ ticketId: original.ticketId, userId: original.userId, minutes: input.minutes ?? original.minutes, startedAt: input.startedAt ?? original.startedAt, sourceKey });
       if (problems.length) throw new ValidationError(`Invalid correction: ${problems.join('; ')}`, { problems });
       const entry = await tx.timeEntry.create({
         data: {

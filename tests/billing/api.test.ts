@@ -98,7 +98,7 @@ describe('billing API (real PostgreSQL)', () => {
 
     const consumption = await call(techA.token, 'GET', `/contracts/${contract.id}/consumption?month=2026-03`);
     expect(consumption.statusCode).toBe(200);
-    expect(consumption.json()).toMatchObject({ contract: { plannedMinutes: 25 * 60, consumedMinutesInPeriod: 90, remainingMinutes: 25 * 60 - 90 }, byDomain: [{ key: 'servers', minutes: 90 }] });
+    expect(consumption.json()).toMatchObject({ contract: { plannedMinutes: 25 * 60, consumedMinutesInPeriod: 90, remainingMinutes: 25 * 60 - 90 }, byDomain: [{ key: 'servers', minutes: 90 }], byTechnician: [{ userId: techA.userId, minutes: 90, ticketIds: [ticketA.id] }] });
     expect(consumption.json().revenueCents).toBeUndefined(); // internal figure: admins only
     expect((await call(admin, 'GET', `/contracts/${contract.id}/consumption?month=2026-03`)).json().revenueCents).toBe(0);
     const ledger = (await call(techA.token, 'GET', `/contracts/${contract.id}/ledger`)).json();

@@ -1,4 +1,4 @@
-import { addTopUp, expireBlocks } from '../../activities/billing/contract-service';
+import { addTopUp, expireBlocks, updateBillingContract } from '../../activities/billing/contract-service';
 import { summarizeConsumption } from '../../activities/billing/consumption-summary';
 import { computeInvoiceLines } from '../../activities/billing/invoice-lines';
 import { LEDGER_TX, allocateTimeEntryTx, blockBalances } from '../../activities/billing/ledger-service';
@@ -196,6 +196,40 @@ describe('contract ledger (real PostgreSQL)', () => {
     const summary = await summarizeConsumption(ctx.prisma, f.client.id, at('2026-04-01T00:00:00Z'), at('2026-05-01T00:00:00Z'));
     // Planned: 480 + 480 bought, 300 expired, 120 rolled over = 780; consumed to date 180 + 150.
     expect(summary.contracts[0]).toMatchObject({ plannedMinutes: 780, consumedMinutesInPeriod: 150, consumedMinutesToDate: 330, remainingMinutes: 450 });
+  });
+
+  it('without the explicit call, the first work after a block expired writes it off and rolls it over first', async () => {
+    const f = await billingFixture(ctx.prisma);
+    const contract = await f.contract({
+      name: 'Hours block',
+      type: 'BLOCK_HOURS',
+      startsOn: '2026-01-01',
+      terms: { overageRateCents: 6000, initialBlock: { quantity: 5, priceCents: 30000, expiresOn: '2026-04-01' }, rollover: { maxMinutes: 60, validMonths: 1 } },
+    });
+    const t = await f.ticket('Late work');
+    await recordTimeEntry(deps(), { ticketId: t.id, userId: f.tech.id, minutes: 100, sourceKey: `lazy-${f.tag}-1`, startedAt: at('2026-03-31T16:00:00Z') });
+    const april = await recordTimeEntry(deps(), { ticketId: t.id, userId: f.tech.id, minutes: 90, sourceKey: `lazy-${f.tag}-2`, startedAt: at('2026-04-02T09:00:00Z') });
+    // 300 - 100 = 200 left on 1 April: written off, 60 rolled over (valid to 1 May); April's 90 min: 60 from it, 30 overage.
+    const rows = await ctx.prisma.contractLedgerEntry.findMany({ where: { contractId: contract.id, kind: { in: ['BLOCK_EXPIRY', 'BLOCK_CREDIT'] } }, orderBy: { occurredAt: 'asc' } });
+    expect(rows.map((r) => [r.kind, r.minutes, r.expiresOn?.toISOString().slice(0, 10) ?? null])).toEqual([
+      ['BLOCK_CREDIT', 300, '2026-04-01'],
+      ['BLOCK_EXPIRY', -200, null],
+      ['BLOCK_CREDIT', 60, '2026-05-01'],
+    ]);
+    expect(april.allocation.rows.map((r) => [r.kind, r.minutes]).sort()).toEqual([['BLOCK_CONSUMPTION', -60], ['OVERAGE', -30]].sort());
+  });
+
+  it('a contract with free-form terms (made before billing) records entries unbooked; fixing its terms books them', async () => {
+    const f = await billingFixture(ctx.prisma);
+    const legacy = await ctx.prisma.contract.create({ data: { clientId: f.client.id, name: 'Gold', type: 'TIME_AND_MATERIALS', startsOn: new Date('2026-01-01'), terms: { plan: 'gold' } } });
+    const t = await f.ticket('Legacy');
+    const r = await recordTimeEntry(deps(), { ticketId: t.id, userId: f.tech.id, minutes: 20, sourceKey: `legacy-${f.tag}`, startedAt: at('2026-03-02T09:00:00Z') });
+    expect(r.allocation.status).toBe('terms-invalid');
+    expect(r.entry.contractId).toBe(legacy.id);
+    await expect(updateBillingContract(deps(), system, legacy.id, { terms: { hourlyRateCents: 'a lot' } })).rejects.toMatchObject({ status: 400 });
+    await updateBillingContract(deps(), system, legacy.id, { terms: { hourlyRateCents: 6000, rounding: { incrementMinutes: 15 } } });
+    const rows = await ctx.prisma.contractLedgerEntry.findMany({ where: { timeEntryId: r.entry.id } });
+    expect(rows.map((x) => [x.kind, x.minutes])).toEqual([['HOURLY', -30]]);
   });
 
   it('the action the email intake calls for #time gets the category, the contract, its billable default and books it once', async () => {

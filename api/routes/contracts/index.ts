@@ -10,7 +10,7 @@ import {
   type BillingContractInput,
   type TopUpInput,
 } from '../../../activities/billing/contract-service';
-import { summarizeConsumption } from '../../../activities/billing/consumption-summary';
+import { consumptionByTechnician, summarizeConsumption } from '../../../activities/billing/consumption-summary';
 import { monthBounds } from '../../../activities/billing/invoice-draft-service';
 import { blockBalances } from '../../../activities/billing/ledger-service';
 import { blockUsage } from '../../../activities/billing/block-alerts';
@@ -52,12 +52,14 @@ export async function contractRoutes(app: FastifyInstance, deps: ApiDeps) {
   app.get<{ Params: { id: string }; Querystring: { month?: string } }>('/contracts/:id/consumption', { schema: consumptionSchema, config: staff }, async (request) => {
     const contract = await getBillingContract(billing, request.actor, request.params.id);
     const { start, end } = monthBounds(request.query.month ?? new Date().toISOString().slice(0, 7));
-    const summary = await summarizeConsumption(deps.prisma, contract.clientId, start, end);
+    const asOf = new Date();
+    const summary = await summarizeConsumption(deps.prisma, contract.clientId, start, end, { asOf });
     const isAdmin = request.actor.kind === 'user' && request.actor.role === 'ADMIN';
     const { revenueCents, ...rest } = summary;
     return {
       contract: summary.contracts.find((c) => c.contractId === contract.id) ?? null,
       ...rest,
+      byTechnician: await consumptionByTechnician(deps.prisma, contract.clientId, start, end, { asOf }),
       // Revenue is the MSP's internal figure: administrators only.
       ...(isAdmin ? { revenueCents } : {}),
     };
