@@ -15,6 +15,9 @@ import { createSlaActivities } from './sla/sla-activities';
 import { createOnboardingActivities } from './onboarding/onboarding-activities';
 import { createOnboardingPorts, type OnboardingPorts } from './onboarding/wiring';
 import { createTicketActivities } from './tickets/ticket-activities';
+import { createReportActivities } from './reports/report-activities';
+import { createHtmlPrinter, type HtmlPrinter } from './reports/chromium';
+import { reportConsumptionSource, reportMrrSource } from './reports/billing-sources';
 import { createBillingActivities } from './billing/billing-activities';
 
 export interface ActivityDeps {
@@ -30,6 +33,8 @@ export interface ActivityDeps {
   rmm?: RmmRegistry;
   /** Onboarding mailer and RMM device groups; default: database device groups, mail only if SMTP is configured. */
   onboarding?: OnboardingPorts;
+  /** Monthly reports: the mail gateway (none: reports are computed but cannot be sent), the shared Chromium, staff recipients. */
+  reports?: { gateway?: MailGateway; printer?: HtmlPrinter; internalTo?: string[] };
 }
 
 /**
@@ -65,6 +70,15 @@ export function createActivities(deps: ActivityDeps) {
       log: deps.log.child({ component: 'onboarding' }),
       notify: (input) => notify(notifyDeps, input),
       ...(deps.onboarding ?? createOnboardingPorts({ prisma: deps.prisma })),
+    }),
+    ...createReportActivities({
+      prisma: deps.prisma,
+      log: deps.log.child({ component: 'reports' }),
+      gateway: deps.reports?.gateway,
+      printer: deps.reports?.printer ?? createHtmlPrinter(),
+      internalTo: deps.reports?.internalTo,
+      consumption: reportConsumptionSource,
+      mrrCents: reportMrrSource,
     }),
     ...createBillingActivities({ prisma: deps.prisma, notify: (input) => notify(notifyDeps, input) }),
   });

@@ -16,6 +16,7 @@ import { rolloutRoutes } from './routes/rollouts';
 import { deviceRoutes } from './routes/devices';
 import { onboardingRoutes } from './routes/onboarding';
 import { mailIntakeRoutes } from './routes/mail-intake';
+import { reportRoutes } from './routes/reports';
 import { contractRoutes } from './routes/contracts';
 import { timeEntryRoutes } from './routes/time-entries';
 import { invoiceRoutes } from './routes/invoices';
@@ -58,6 +59,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => deviceRoutes(scope, deps));
   await app.register(async (scope) => onboardingRoutes(scope, deps));
   await app.register(async (scope) => mailIntakeRoutes(scope, deps));
+  await app.register(async (scope) => reportRoutes(scope, deps));
   // Contracts, time and invoices (issue 7)
   await app.register(async (scope) => contractRoutes(scope, deps));
   await app.register(async (scope) => timeEntryRoutes(scope, deps));

@@ -210,6 +210,25 @@ export const configKeys = {
     .describe(
       'How long a notification being sent counts as in flight before another attempt may take it over. Must exceed the longest send (HTTP/SMTP timeouts).',
     ),
+  // ---- monthly reports (issue 7 part B)
+  REPORTS_SCHEDULE_HOUR: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(23)
+    .default(7)
+    .describe('Local hour (client time zone) at which the monthly report schedule fires on days 1-7; the workflow runs on the first business day.'),
+  REPORTS_INTERNAL_TO: optionalString.describe(
+    'Comma-separated staff addresses that get the MSP-internal report (with revenue). Unset: every active administrator.',
+  ),
+  CHROMIUM_PATH: optionalString.describe('Headless Chromium used to print report PDFs. Unset: `chromium` or `chromium-browser` on the PATH.'),
+  REPORTS_PDF_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(16)
+    .default(2)
+    .describe('Report PDFs printed at once (tabs of the one shared Chromium).'),
   // ---- billing (issue 7)
   BILLING_REST_URL: optionalString
     .refine((v) => v === undefined || /^https?:\/\//.test(v), 'must start with http:// or https://')
@@ -298,6 +317,7 @@ export interface Config {
     simulatorFleet: Array<{ group: string; devices: number }> | undefined;
   };
   outboxPollMs: number;
+  reports: { scheduleHour: number; internalTo: string[] | undefined; chromiumPath: string | undefined; pdfConcurrency: number };
   /** External invoicing system for invoice drafts (billing port); undefined: not configured. */
   billing: { rest?: { url: string; token: string; timeoutMs: number } };
   crashAt: CrashPoint;
@@ -393,6 +413,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }),
     },
     outboxPollMs: c.OUTBOX_POLL_MS,
+    reports: {
+      scheduleHour: c.REPORTS_SCHEDULE_HOUR,
+      internalTo: c.REPORTS_INTERNAL_TO?.split(',').map((a) => a.trim().toLowerCase()).filter(Boolean),
+      chromiumPath: c.CHROMIUM_PATH,
+      pdfConcurrency: c.REPORTS_PDF_CONCURRENCY,
+    },
     billing: { rest: c.BILLING_REST_URL ? { url: c.BILLING_REST_URL, token: c.BILLING_REST_TOKEN!, timeoutMs: c.BILLING_REST_TIMEOUT_MS } : undefined },
     crashAt: c.CRASH_AT,
   };

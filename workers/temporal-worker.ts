@@ -2,6 +2,7 @@ import { NativeConnection, Worker, Runtime, makeTelemetryFilterString, type Work
 import { createActivities, createNotificationAdapters } from '../activities';
 import { createRmmRegistry } from '../activities/rmm/registry';
 import { createOnboardingPorts } from '../activities/onboarding/wiring';
+import { createHtmlPrinter } from '../activities/reports/chromium';
 import type { Config } from '../lib/config';
 import { crashHook } from '../lib/crash-points';
 import type { PrismaClient } from '../lib/db/prisma';
@@ -33,6 +34,8 @@ export async function startTemporalWorker(opts: {
   const connection = await NativeConnection.connect(connectionOptions(opts.config, opts.address));
   const notifications = createNotificationAdapters(opts.config, { prisma: opts.prisma, log: opts.log.child({ component: 'mail' }) });
   const rmm = createRmmRegistry(opts.config, opts.log);
+  // one Chromium for every report PDF, started on the first one
+  const printer = createHtmlPrinter({ chromiumPath: opts.config.reports.chromiumPath, concurrency: opts.config.reports.pdfConcurrency });
   const worker = await Worker.create({
     connection,
     namespace: opts.config.temporal.namespace,
@@ -53,11 +56,13 @@ export async function startTemporalWorker(opts: {
       crash: crashHook(opts.config),
       rmm: rmm.rmm,
       onboarding: createOnboardingPorts({ prisma: opts.prisma, gateway: notifications.gateway, config: opts.config }),
+      reports: { gateway: notifications.gateway, printer, internalTo: opts.config.reports.internalTo },
     }),
   });
   const done = worker.run().finally(() => {
     notifications.close();
     void rmm.close();
+    void printer.close();
     return connection.close().catch(() => undefined);
   });
   done.catch((err) => opts.log.error({ err }, 'Temporal worker stopped with an error'));

@@ -16,6 +16,8 @@ export const searchAttributes = {
   RolloutId: defineSearchAttributeKey('RolloutId', SearchAttributeType.KEYWORD),
   RolloutStatus: defineSearchAttributeKey('RolloutStatus', SearchAttributeType.KEYWORD),
   Ring: defineSearchAttributeKey('Ring', SearchAttributeType.KEYWORD),
+  // the dev server allows 10 Keyword attributes per namespace: the report's status is in its Current details
+  ReportMonth: defineSearchAttributeKey('ReportMonth', SearchAttributeType.KEYWORD),
 } as const;
 
 /** What the dev server is started with and what `npm run temporal:setup` registers. */
@@ -29,6 +31,7 @@ export const searchAttributeTypes: Record<keyof typeof searchAttributes, 'Keywor
   RolloutId: 'Keyword',
   RolloutStatus: 'Keyword',
   Ring: 'Keyword',
+  ReportMonth: 'Keyword',
 };
 
 export const workflowIds = {
@@ -36,6 +39,9 @@ export const workflowIds = {
   onboarding: (clientCode: string) => `onboarding-${clientCode}`,
   rollout: (rolloutId: string) => `rollout-${rolloutId}`,
   report: (clientCode: string, month: string) => `report-${clientCode}-${month}`,
+  /** Temporal appends the scheduled time to the workflows a schedule starts. */
+  reportTick: (clientCode: string) => `report-tick-${clientCode}`,
+  reportSchedule: (clientCode: string) => `report-schedule-${clientCode}`,
 };
 
 export const ticketNumber = (ticketId: number) => `T-${ticketId}`;

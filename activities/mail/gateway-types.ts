@@ -12,7 +12,8 @@ export type MailTemplate =
   | 'oversize-rejection'
   | 'unknown-sender-rejection'
   | 'sla-notification'
-  | OnboardingMailTemplate;
+  | OnboardingMailTemplate
+  | 'reports/monthly';
 
 /** Client onboarding mail (templates/onboarding/), sent by the onboarding workflow's activities. */
 export type OnboardingMailTemplate = 'onboarding/welcome' | 'onboarding/go-live' | 'onboarding/feedback' | 'onboarding/request' | 'onboarding/reminder' | 'onboarding/escalation';
@@ -31,6 +32,7 @@ export const MAIL_TEMPLATES: readonly MailTemplate[] = [
   'onboarding/request',
   'onboarding/reminder',
   'onboarding/escalation',
+  'reports/monthly',
 ];
 
 export type MailLocale = 'fr' | 'en';
@@ -71,6 +73,8 @@ export interface TemplateData {
   'onboarding/reminder': OnboardingMailData & { itemTitle: string; dueDate: string };
   /** To the onboarding manager in person (staff locale). */
   'onboarding/escalation': OnboardingMailData & { managerName: string; itemTitle: string; ownerRole: string; dueDate: string };
+  /** The monthly report (templates/reports/): body already rendered, every value escaped, by activities/reports/render.ts. */
+  'reports/monthly': { reportSubject: string; reportBody: string };
 }
 
 export interface OnboardingMailData {

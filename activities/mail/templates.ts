@@ -31,6 +31,7 @@ const DEFAULTS: Record<MailTemplate, Record<string, unknown>> = {
   'onboarding/request': {},
   'onboarding/reminder': {},
   'onboarding/escalation': {},
+  'reports/monthly': {},
 };
 
 export function pickLocale(locale: string | null | undefined): MailLocale {
