@@ -18,6 +18,7 @@ import { createConfiguredMailGateway } from '../activities/mail/gateway';
 import { InboundThreadPool } from '../activities/intake/inbound-thread-pool';
 import { intakeRulesFrom, MailIntake } from '../activities/intake/mail-intake';
 import { resolveSecretKeyring } from '../lib/secrets/secret-box';
+import { ReportScheduleWatch } from '../activities/reports/schedule-watch';
 import { ticketEffectHandlers } from '../activities/tickets/ticket-effect-handlers';
 import { startTemporalWorker, type WorkerHandle } from './temporal-worker';
 
@@ -118,6 +119,16 @@ export async function startStack(config: Config, log: Logger): Promise<RunningSt
       worker = await startTemporalWorker({ config, address, prisma, log });
       stoppers.push({ name: 'Temporal worker', stop: () => worker!.shutdown() });
       log.info({ taskQueue: config.temporal.taskQueue }, 'Temporal worker running');
+      // Every client gets its monthly report schedule, however it was created or changed.
+      const schedules = new ReportScheduleWatch({
+        prisma,
+        temporal: client,
+        taskQueue: config.temporal.taskQueue,
+        hour: config.reports.scheduleHour,
+        log: log.child({ component: 'report-schedules' }),
+      });
+      schedules.start();
+      stoppers.push({ name: 'report schedules', stop: () => schedules.stop() });
     }
     const gateway = createConfiguredMailGateway(config, { prisma, log: log.child({ component: 'mail' }) });
     if (gateway) stoppers.push({ name: 'mail gateway', stop: async () => gateway.close() });
