@@ -74,6 +74,10 @@ export interface PatchSection {
   failures: Array<{ deviceId: string; hostname: string; rolloutId: string; step: string; reason: string; at: string }>;
 }
 
+/**
+ * Stored in report snapshots, so it mirrors the billing module's ConsumptionSummary by value
+ * rather than importing it: a change there must not change the shape of reports already sent.
+ */
 export interface ConsumptionSection {
   /** false: no consumption module or no contract; the section says so. */
   available: boolean;
