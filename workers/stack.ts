@@ -19,6 +19,7 @@ import { InboundThreadPool } from '../activities/intake/inbound-thread-pool';
 import { intakeRulesFrom, MailIntake } from '../activities/intake/mail-intake';
 import { resolveSecretKeyring } from '../lib/secrets/secret-box';
 import { ReportScheduleWatch } from '../activities/reports/schedule-watch';
+import { createBillingDeps } from '../activities/billing/wiring';
 import { ticketEffectHandlers } from '../activities/tickets/ticket-effect-handlers';
 import { startTemporalWorker, type WorkerHandle } from './temporal-worker';
 
@@ -133,13 +134,15 @@ export async function startStack(config: Config, log: Logger): Promise<RunningSt
     const gateway = createConfiguredMailGateway(config, { prisma, log: log.child({ component: 'mail' }) });
     if (gateway) stoppers.push({ name: 'mail gateway', stop: async () => gateway.close() });
     const outboxLog = log.child({ component: 'outbox' });
+    const billing = createBillingDeps(config, { prisma, log });
+    stoppers.push({ name: 'billing notifications', stop: async () => billing.close() });
     const dispatcher = new OutboxDispatcher(
       {
         prisma,
         temporal: client,
         taskQueue: config.temporal.taskQueue,
         log: outboxLog,
-        handlers: ticketEffectHandlers({ prisma, temporal: client, log: outboxLog, gateway }),
+        handlers: ticketEffectHandlers({ prisma, temporal: client, log: outboxLog, gateway, blockAlerts: billing }),
       },
       config.outboxPollMs,
     );

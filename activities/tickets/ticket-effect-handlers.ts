@@ -5,7 +5,8 @@ import { OperationalError, UserError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { clientRepliedSignal, technicianRepliedSignal, workflowIds } from '../../workflows/definitions';
 import type { MailGateway, SendMailRequest } from '../mail/gateway-types';
-import { SEND_TICKET_MAIL, SIGNAL_TICKET, TICKET_COMMAND, type TicketCommandEffect, type TicketSignalEffect } from './ticket-effects';
+import { checkBlockAlerts, type BlockAlertDeps } from '../billing/block-alerts';
+import { CHECK_BLOCK_ALERTS, SEND_TICKET_MAIL, SIGNAL_TICKET, TICKET_COMMAND, type TicketCommandEffect, type TicketSignalEffect } from './ticket-effects';
 import { assignTicket, changeTicketPriority, changeTicketStatus } from './ticket-lifecycle-service';
 import { recordTicketEvent } from './ticket-service';
 
@@ -15,6 +16,8 @@ export interface TicketEffectDeps {
   log: Logger;
   /** Undefined when no SMTP server is configured: mail effects are then skipped (logged). */
   gateway?: Pick<MailGateway, 'send'>;
+  /** Block usage alerts (activities/billing/wiring.ts); without it they wait for the next booking. */
+  blockAlerts?: BlockAlertDeps;
 }
 
 /**
@@ -53,6 +56,12 @@ export function ticketEffectHandlers(deps: TicketEffectDeps): Record<string, (pa
           data: { command: effect.command, reason: err.message },
         });
       }
+    },
+    [CHECK_BLOCK_ALERTS]: async (payload) => {
+      const { contractId } = payload as { contractId: string };
+      // Each threshold is sent once per (contract, total, route) by the notification ledger.
+      if (deps.blockAlerts) await checkBlockAlerts(deps.blockAlerts, contractId);
+      else deps.log.warn({ contractId }, 'no notification setup for block alerts here; checked at the next booking');
     },
     [SEND_TICKET_MAIL]: async (payload) => {
       const request = payload as SendMailRequest;

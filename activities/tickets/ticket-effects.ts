@@ -10,6 +10,7 @@ import type { MailTemplate, SendMailRequest } from '../mail/gateway-types';
 export const SIGNAL_TICKET = 'signal-ticket';
 export const TICKET_COMMAND = 'ticket-command';
 export const SEND_TICKET_MAIL = 'send-ticket-mail';
+export const CHECK_BLOCK_ALERTS = 'check-block-alerts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -49,4 +50,9 @@ export async function sendTicketMails(tx: Tx, requests: Array<SendMailRequest<Ma
       payload: JSON.parse(JSON.stringify(request)) as Prisma.InputJsonValue,
     })),
   });
+}
+
+/** Time booked on a block contract inside a transaction: its usage alerts are checked after the commit. */
+export function checkBlockAlertsLater(tx: Tx, timeEntryId: string, contractId: string) {
+  return enqueueEffect(tx, { kind: CHECK_BLOCK_ALERTS, key: `block-alerts:${timeEntryId}`, payload: { contractId } });
 }

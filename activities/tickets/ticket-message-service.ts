@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { clientScope, type Actor } from '../../lib/access';
 import type { Prisma, PrismaClient } from '../../lib/db/prisma';
 import { NotFoundError, ValidationError } from '../../lib/errors';
-import { signalTicket, sendTicketMail } from './ticket-effects';
+import { checkBlockAlertsLater, signalTicket, sendTicketMail } from './ticket-effects';
 import { recordTimeEntryTx } from '../billing/time-entry-service';
 
 /**
@@ -131,7 +131,10 @@ export async function addTechnicianReply(
  * contract in force and its billable default, booked into the contract's ledger in this transaction).
  */
 export async function addTimeEntry(tx: Tx, input: { ticketId: number; userId: string; minutes: number; sourceKey: string; note?: string }) {
-  await recordTimeEntryTx(tx, input);
+  const { entry, created } = await recordTimeEntryTx(tx, input);
+  // The block alerts are sent after the commit, by the outbox (never from inside a transaction);
+  // a replay finds the entry and the effect already written by the transaction that created it.
+  if (created && entry.contractId) await checkBlockAlertsLater(tx, entry.id, entry.contractId);
 }
 
 export function storageKeyFor(): string {

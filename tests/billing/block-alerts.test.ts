@@ -4,6 +4,9 @@ import { notify, type NotifyDeps } from '../../activities/notify/notification-se
 import { checkBlockAlerts } from '../../activities/billing/block-alerts';
 import { addTopUp } from '../../activities/billing/contract-service';
 import { recordTimeEntry } from '../../activities/billing/time-entry-service';
+import { addTimeEntry } from '../../activities/tickets/ticket-message-service';
+import { ticketEffectHandlers } from '../../activities/tickets/ticket-effect-handlers';
+import { CHECK_BLOCK_ALERTS } from '../../activities/tickets/ticket-effects';
 import { createTestContext, type TestContext } from '../support/context';
 import { Receiver } from '../notify/support/receiver';
 import { at, billingFixture, system } from './support/fixture';
@@ -64,5 +67,25 @@ describe('block usage alerts (real PostgreSQL, real webhook receiver)', () => {
       ['SENT', `contract-${contract.id}:block-total-600:100`],
       ['SENT', `contract-${contract.id}:block-total-1200:80`],
     ]);
+  });
+  it('time booked by email (inside the intake\'s transaction) has its alert sent after the commit by the outbox, once', async () => {
+    const f = await billingFixture(ctx.prisma);
+    const secret = 'whsec_billing_alerts_mail_0123456789';
+    const path = `/hook/billing-mail-${f.tag}`;
+    await ctx.prisma.notificationRoute.create({ data: { clientId: f.client.id, event: 'contract.block-threshold', channel: 'WEBHOOK', target: rx.webhook(path, secret), secret } });
+    const notifyDeps: NotifyDeps = { prisma: ctx.prisma, log: pino({ level: 'silent' }), adapters: createChannelAdapters({ allowPrivateTargets: true, timeoutMs: 5_000 }) };
+    const blockAlerts = { prisma: ctx.prisma, notify: (input: Parameters<typeof notify>[1]) => notify(notifyDeps, input) };
+    const contract = await f.contract({ name: 'Mail block', type: 'BLOCK_HOURS', startsOn: '2026-01-01', terms: { overageRateCents: 9000, initialBlock: { quantity: 10, priceCents: 80000 } } });
+    const t = await f.ticket('Work by mail');
+    // What the intake does for "#time 8h": in its own transaction, nothing sent from inside it.
+    await ctx.prisma.$transaction((tx) => addTimeEntry(tx, { ticketId: t.id, userId: f.tech.id, minutes: 480, sourceKey: `mail-${f.tag}` }));
+    expect(rx.to(path)).toHaveLength(0);
+    const effects = await ctx.prisma.outboxEntry.findMany({ where: { kind: CHECK_BLOCK_ALERTS, payload: { equals: { contractId: contract.id } } } });
+    expect(effects).toHaveLength(1);
+    const handlers = ticketEffectHandlers({ prisma: ctx.prisma, temporal: ctx.temporal.client, log: ctx.log, blockAlerts });
+    // The dispatcher may perform an effect twice (a crash before marking it done): one alert.
+    await handlers[CHECK_BLOCK_ALERTS](effects[0].payload);
+    await handlers[CHECK_BLOCK_ALERTS](effects[0].payload);
+    expect(rx.to(path).map((r) => r.json.message.fields.threshold)).toEqual(['80 %']);
   });
 });
