@@ -77,6 +77,7 @@ export function createActivities(deps: ActivityDeps) {
       gateway: deps.reports?.gateway,
       printer: deps.reports?.printer ?? createHtmlPrinter(),
       internalTo: deps.reports?.internalTo,
+      crash: deps.crash,
       consumption: reportConsumptionSource,
       mrrCents: reportMrrSource,
     }),

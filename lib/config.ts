@@ -16,6 +16,9 @@ export const CRASH_POINTS = [
   'after-ticket-commit',
   'before-notification-send',
   'after-notification-recorded',
+  'after-mail-smtp-accepted',
+  'after-report-mail-sent',
+  'after-report-send-recorded',
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 

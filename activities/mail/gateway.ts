@@ -1,4 +1,5 @@
 import type { Config } from '../../lib/config';
+import { crashHook, type CrashHook } from '../../lib/crash-points';
 import type { PrismaClient } from '../../lib/db/prisma';
 import { OperationalError, UserError, ValidationError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
@@ -50,6 +51,8 @@ export interface MailGatewayDeps {
   now?: () => Date;
   /** How long one SMTP transaction may hold a row before another caller may retry it. */
   leaseMs?: number;
+  /** Test-only fault injection (CRASH_AT): dies in the window between SMTP and the ledger. */
+  crash?: CrashHook;
 }
 
 const MAX_REFERENCES = 20;
@@ -74,7 +77,7 @@ export function createConfiguredMailGateway(
 ): MailGateway | undefined {
   if (!config.mail.smtp) return undefined;
   const sender = createSmtpSender({ ...config.mail.smtp, from: config.mail.from });
-  return createMailGateway({ prisma: deps.prisma, log: deps.log, sender, settings: gatewaySettingsFromConfig(config) });
+  return createMailGateway({ prisma: deps.prisma, log: deps.log, sender, settings: gatewaySettingsFromConfig(config), crash: crashHook(config) });
 }
 
 function quoteDisplayName(name: string): string {
@@ -196,6 +199,7 @@ export function createMailGateway(deps: MailGatewayDeps): MailGateway {
           envelopeFrom: support,
           autoSubmitted: req.automatic || undefined,
         });
+        deps.crash?.('after-mail-smtp-accepted');
         // a Cc refused at RCPT while the others were accepted: sent, with the refusal on record
         const refused = result.rejected.length ? ` (refused: ${result.rejected.join(', ')})` : '';
         await markSent(deps.prisma, row.id, result.response + refused, now());

@@ -5,6 +5,7 @@ import type { Logger } from '../../lib/logger';
 import { assertMonth, monthOf } from '../../lib/reports/period';
 import type { Audience, ReportData } from '../../lib/reports/report-data';
 import type { MailGateway } from '../mail/gateway-types';
+import type { CrashHook } from '../../lib/crash-points';
 import type { HtmlPrinter } from './chromium';
 import { collectReportData, type CollectDeps } from './collect';
 import { renderReport } from './render';
@@ -17,6 +18,8 @@ export interface ReportDeps extends CollectDeps {
   /** Staff addresses for the internal version (REPORTS_INTERNAL_TO); unset: active admins. */
   internalTo?: string[];
   now?: () => Date;
+  /** Test-only fault injection (CRASH_AT), to prove that a killed worker sends no report twice. */
+  crash?: CrashHook;
 }
 
 /**
@@ -170,9 +173,13 @@ export async function sendReport(
     });
     if (outcome.status === 'sent' || outcome.status === 'already-sent') outboundIds.push(outcome.outboundId);
     else refused++;
+    // one mail out and in the gateway's ledger, the report's own record not yet written
+    if (outcome.status === 'sent') deps.crash?.('after-report-mail-sent');
   }
   const status: SendReportOutcome['status'] = refused === 0 ? 'sent' : outboundIds.length ? 'partial' : 'failed';
-  return { sendId: await record(status, outboundIds), status, recipients, sent: outboundIds.length };
+  const sendId = await record(status, outboundIds);
+  deps.crash?.('after-report-send-recorded');
+  return { sendId, status, recipients, sent: outboundIds.length };
 }
 
 /** An explicit re-send (API): always a new, recorded send. */

@@ -1,0 +1,101 @@
+import { spawnApp, waitUntilUp, type AppProcess } from '../support/app-process';
+import { createTestContext, harness, type TestContext } from '../support/context';
+import { readInbox } from '../support/inbox';
+import { DEFAULT_MAIL_USERS, startMailServers, type MailServers } from '../support/mail-servers';
+import { FIXTURE_MONTH, seedReportMonth, type Fixture } from './support/fixture';
+
+/**
+ * The one window where a report mail CAN arrive twice, measured rather than hidden: the worker
+ * (a real `npm start` process) is SIGKILLed right after Postfix accepted a report mail and before
+ * the gateway's ledger row says SENT (`after-mail-smtp-accepted`). SMTP gives no way to ask
+ * "did you already take this?", so the retry sends again: the test pins down that this costs at
+ * most one extra copy, of that one mail only, carrying the SAME Message-ID (mail clients and
+ * archives treat the two as one message), and that the ledger and the report record one send.
+ */
+describe('monthly report when the worker is killed between SMTP and the ledger', () => {
+  let ctx: TestContext;
+  let servers: MailServers;
+  let f: Fixture;
+  let manager: { token: string };
+  const CLIENT = 'client@client.test';
+  const CFO = 'cfo@client.test';
+  const STAFF = 'tech@example.test';
+  const workers: AppProcess[] = [];
+
+  beforeAll(async () => {
+    servers = await startMailServers({ users: [...DEFAULT_MAIL_USERS, CFO] });
+    ctx = await createTestContext({ worker: false });
+    f = await seedReportMonth(ctx.prisma, { recipients: [CLIENT, CFO] });
+    manager = await ctx.userWithToken('ONBOARDING_MANAGER');
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+    await ctx?.close();
+    await servers?.stop();
+  });
+
+  async function startWorker(crashAt: string): Promise<AppProcess> {
+    const worker = spawnApp({
+      DATABASE_URL: ctx.databaseUrl,
+      TEMPORAL_ADDRESS: harness().temporalAddress,
+      TEMPORAL_TASK_QUEUE: ctx.taskQueue,
+      RUN_API: 'false',
+      MIGRATE_ON_START: 'false',
+      RUN_MAIL_INTAKE: 'false',
+      SMTP_HOST: servers.smtp.host,
+      SMTP_PORT: String(servers.smtp.port),
+      MAIL_FROM: 'ACME MSP <support@example.test>',
+      MAIL_DOMAIN: 'example.test',
+      REPORTS_INTERNAL_TO: STAFF,
+      CRASH_AT: crashAt,
+    });
+    workers.push(worker);
+    await waitUntilUp(worker, 120_000);
+    return worker;
+  }
+
+  const reportMails = async (address: string) => (await readInbox(servers, address)).filter((m) => m.headers.get('x-mspflow-report'));
+
+  it('resends only the interrupted mail, once, under the same Message-ID', async () => {
+    const first = await startWorker('after-mail-smtp-accepted');
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/reports/run',
+      headers: { authorization: `Bearer ${manager.token}` },
+      payload: { clientId: f.clientId, month: FIXTURE_MONTH },
+    });
+    expect(res.statusCode).toBe(202);
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([
+      first.exited,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`worker still alive:\n${first.output().slice(-5000)}`)), 300_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    expect(exit.signal).toBe('SIGKILL');
+    // Postfix has the CFO's mail (first in sorted order); the ledger still says SENDING
+    const inFlight = await ctx.prisma.outboundMail.findMany({ where: { template: 'reports/monthly' } });
+    expect(inFlight.map((m) => [m.recipient, m.status])).toEqual([[CFO, 'SENDING']]);
+
+    const healthy = await startWorker('none');
+    const result = await ctx.temporal.client.workflow.getHandle(`report-${f.code}-${FIXTURE_MONTH}`).result();
+    expect(result.status).toBe('sent');
+    await new Promise((r) => setTimeout(r, 3_000));
+
+    const cfo = await reportMails(CFO);
+    expect(cfo).toHaveLength(2);
+    expect(cfo[0].messageId).toBe(inFlight[0].messageId);
+    expect(cfo[1].messageId).toBe(inFlight[0].messageId);
+    expect(cfo.every((m) => m.attachments[0]?.content.subarray(0, 5).toString() === '%PDF-')).toBe(true);
+    expect(await reportMails(CLIENT)).toHaveLength(1);
+    expect(await reportMails(STAFF)).toHaveLength(1);
+
+    const ledger = await ctx.prisma.outboundMail.findMany({ where: { template: 'reports/monthly' } });
+    expect(ledger.map((m) => [m.recipient, m.status]).sort()).toEqual([[CFO, 'SENT'], [CLIENT, 'SENT'], [STAFF, 'SENT']]);
+    expect(await ctx.prisma.reportSend.count({ where: { status: 'sent', report: { clientId: f.clientId } } })).toBe(2);
+
+    healthy.child.kill('SIGTERM');
+    await healthy.exited;
+  }, 1_200_000);
+});

@@ -1,0 +1,139 @@
+import { spawnApp, waitUntilUp, type AppProcess } from '../support/app-process';
+import { createTestContext, harness, type TestContext } from '../support/context';
+import { readInbox } from '../support/inbox';
+import { DEFAULT_MAIL_USERS, startMailServers, type MailServers } from '../support/mail-servers';
+import { FIXTURE_MONTH, seedReportMonth, type Fixture } from './support/fixture';
+
+/**
+ * The monthly report's sends when the worker is killed. The worker is a real `npm start`
+ * process (RUN_API=false) on the dev server, Postfix + Dovecot and Chromium; "run now" for a
+ * past month, then SIGKILL twice inside sendReport:
+ *   1. `after-report-mail-sent`: the client report's first mail was accepted by Postfix and
+ *      recorded SENT in the gateway's ledger, the ReportSend row not yet written;
+ *   2. `after-report-send-recorded`: the client report's ReportSend row is written, the activity
+ *      has not reported completion.
+ * Temporal retries each interrupted activity on the next worker (after its start-to-close
+ * timeout, 5 minutes: this test is slow by design), and a healthy third worker finishes. Read
+ * back over IMAP, every recipient has each report exactly once, with its PDF.
+ */
+describe('monthly report when the worker is killed mid-send', () => {
+  let ctx: TestContext;
+  let servers: MailServers;
+  let f: Fixture;
+  let manager: { token: string };
+  const CLIENT = 'client@client.test';
+  const CFO = 'cfo@client.test';
+  const STAFF = 'tech@example.test';
+  const workers: AppProcess[] = [];
+
+  beforeAll(async () => {
+    servers = await startMailServers({ users: [...DEFAULT_MAIL_USERS, CFO] });
+    ctx = await createTestContext({ worker: false });
+    f = await seedReportMonth(ctx.prisma, { recipients: [CLIENT, CFO] });
+    manager = await ctx.userWithToken('ONBOARDING_MANAGER');
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+    await ctx?.close();
+    await servers?.stop();
+  });
+
+  async function startWorker(crashAt: string): Promise<AppProcess> {
+    const worker = spawnApp({
+      DATABASE_URL: ctx.databaseUrl,
+      TEMPORAL_ADDRESS: harness().temporalAddress,
+      TEMPORAL_TASK_QUEUE: ctx.taskQueue,
+      RUN_API: 'false',
+      MIGRATE_ON_START: 'false',
+      RUN_MAIL_INTAKE: 'false',
+      SMTP_HOST: servers.smtp.host,
+      SMTP_PORT: String(servers.smtp.port),
+      MAIL_FROM: 'ACME MSP <support@example.test>',
+      MAIL_DOMAIN: 'example.test',
+      REPORTS_INTERNAL_TO: STAFF,
+      CRASH_AT: crashAt,
+    });
+    workers.push(worker);
+    await waitUntilUp(worker, 120_000);
+    return worker;
+  }
+
+  async function killedBy(worker: AppProcess, withinMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([
+      worker.exited,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`worker still alive:\n${worker.output().slice(-5000)}`)), withinMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    expect(exit.signal).toBe('SIGKILL');
+  }
+
+  const reportMails = async (address: string) => (await readInbox(servers, address)).filter((m) => m.headers.get('x-mspflow-report'));
+  const reportOf = (audience: 'CLIENT' | 'INTERNAL') =>
+    ctx.prisma.report.findUniqueOrThrow({ where: { clientId_month_audience: { clientId: f.clientId, month: FIXTURE_MONTH, audience } } });
+
+  it('sends each report to each recipient exactly once across two kills', async () => {
+    const first = await startWorker('after-report-mail-sent');
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/reports/run',
+      headers: { authorization: `Bearer ${manager.token}` },
+      payload: { clientId: f.clientId, month: FIXTURE_MONTH },
+    });
+    expect(res.statusCode).toBe(202);
+    const handle = ctx.temporal.client.workflow.getHandle(`report-${f.code}-${FIXTURE_MONTH}`);
+
+    // Kill 1: one client mail out and in the gateway's ledger, the report's send not recorded.
+    await killedBy(first, 300_000);
+    const client = await reportOf('CLIENT');
+    expect(await ctx.prisma.reportSend.count({ where: { reportId: client.id } })).toBe(0);
+    const sentAtKill1 = await ctx.prisma.outboundMail.findMany({ where: { template: 'reports/monthly', status: 'SENT' } });
+    expect(sentAtKill1.map((m) => m.recipient)).toEqual([CFO]); // recipients go in sorted order
+
+    // Kill 2: the retried send finishes the client report and records it, then the worker dies.
+    const second = await startWorker('after-report-send-recorded');
+    await killedBy(second, 600_000);
+    const sends = await ctx.prisma.reportSend.findMany({ where: { reportId: client.id } });
+    expect(sends).toHaveLength(1);
+    expect(sends[0]).toMatchObject({ key: 'initial', status: 'sent' });
+    expect(sends[0].outboundIds).toHaveLength(2);
+    expect(sends[0].outboundIds).toContain(sentAtKill1[0].id); // the retry reused the ledger row
+
+    // A healthy worker finishes: the client send is not redone, the internal one goes out.
+    const healthy = await startWorker('none');
+    const result = await handle.result();
+    expect(result.status).toBe('sent');
+    expect(result.audiences.map((a: { audience: string; send: unknown }) => [a.audience, a.send])).toEqual([
+      ['CLIENT', { status: 'sent', recipients: 2, sent: 2 }],
+      ['INTERNAL', { status: 'sent', recipients: 1, sent: 1 }],
+    ]);
+
+    // Anything late would be in the mailboxes after a few seconds; nothing may be twice.
+    await new Promise((r) => setTimeout(r, 3_000));
+    for (const [address, filename] of [
+      [CLIENT, `report-${f.code}-${FIXTURE_MONTH}.pdf`],
+      [CFO, `report-${f.code}-${FIXTURE_MONTH}.pdf`],
+      [STAFF, `report-${f.code}-${FIXTURE_MONTH}-internal.pdf`],
+    ]) {
+      const mails = await reportMails(address);
+      expect(mails).toHaveLength(1);
+      expect(mails[0].attachments).toHaveLength(1);
+      expect(mails[0].attachments[0].filename).toBe(filename);
+      expect(mails[0].attachments[0].content.subarray(0, 5).toString()).toBe('%PDF-');
+    }
+    for (const audience of ['CLIENT', 'INTERNAL'] as const) {
+      const report = await reportOf(audience);
+      expect(report.sentAt).not.toBeNull();
+      const rows = await ctx.prisma.reportSend.findMany({ where: { reportId: report.id } });
+      expect(rows.map((r) => [r.key, r.status])).toEqual([['initial', 'sent']]);
+    }
+    const ledger = await ctx.prisma.outboundMail.findMany({ where: { template: 'reports/monthly' } });
+    expect(ledger.map((m) => m.recipient).sort()).toEqual([CFO, CLIENT, STAFF]);
+    expect(ledger.every((m) => m.status === 'SENT')).toBe(true);
+
+    healthy.child.kill('SIGTERM');
+    await healthy.exited;
+  }, 1_500_000);
+});
