@@ -172,6 +172,15 @@ export const configKeys = {
     .max(32)
     .default(4)
     .describe('Inbound messages processed at once per mailbox (one sender\'s messages always in order).'),
+  MAIL_INTAKE_BATCH: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(8)
+    .describe(
+      'Inbound messages (of different senders) processed in one database transaction at most, when mail queues up; 1 gives every message its own transaction. A failure inside a batch re-runs its messages one by one.',
+    ),
   MAIL_INTAKE_THREADS: z.coerce
     .number()
     .int()
@@ -311,6 +320,7 @@ export interface Config {
     unknownSenders: 'CREATE_CONTACT' | 'HOLD' | 'REJECT';
     reconcileMs: number;
     concurrency: number;
+    batchSize: number;
     threads: number;
   };
   notify: { allowPrivateTargets: boolean; leaseMs: number };
@@ -402,6 +412,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       unknownSenders: c.MAIL_UNKNOWN_SENDER === 'create-contact' ? 'CREATE_CONTACT' : c.MAIL_UNKNOWN_SENDER === 'reject' ? 'REJECT' : 'HOLD',
       reconcileMs: c.MAIL_RECONCILE_SECONDS * 1000,
       concurrency: c.MAIL_INTAKE_CONCURRENCY,
+      batchSize: c.MAIL_INTAKE_BATCH,
       threads: c.MAIL_INTAKE_THREADS,
     },
     notify: { allowPrivateTargets: c.NOTIFY_ALLOW_PRIVATE_TARGETS, leaseMs: c.NOTIFY_LEASE_MS },

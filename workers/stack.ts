@@ -168,6 +168,7 @@ export async function startStack(config: Config, log: Logger): Promise<RunningSt
         rules,
         secrets: resolveSecretKeyring(config),
         concurrency: config.intake.concurrency,
+        batchSize: config.intake.batchSize,
         reconcileMs: config.intake.reconcileMs,
         processor: pool?.run,
       });

@@ -10,6 +10,7 @@ import type { MailTemplate, SendMailRequest } from '../mail/gateway-types';
 import { addClientMessage, addInternalNote } from '../tickets/ticket-message-service';
 import { insertTicket } from '../tickets/ticket-service';
 import { analyseInbound, UnprocessableMailError, type InboundMail } from './inbound-analysis';
+import { claimStoredRows, recordOutcomes, type RecordedOutcome } from './inbound-commit';
 import { refusedNote, storeAttachments } from './attachments';
 import { suppressAddress } from '../mail/suppression';
 import { ensureContact, identifySender, triageClient, type SenderIdentity } from './sender-resolution';
@@ -75,10 +76,10 @@ export async function processInbound(deps: ProcessDeps, row: InboundRow): Promis
   const raw = Buffer.from(row.raw);
   let mail: InboundMail | null = null;
   try {
-    if (row.size > deps.rules.maxMessageBytes) return await commit(deps, row, (tx) => rejectOversize(tx, deps, row, raw));
+    if (row.size > deps.rules.maxMessageBytes) return (await commit(deps, [{ row, work: (tx) => rejectOversize(tx, deps, row, raw) }]))[0];
     mail = await analyseInbound(raw, row.messageIdHeader);
     const parsed = mail;
-    return await commit(deps, row, (tx) => decide(tx, deps, row, parsed), { fromAddress: parsed.from, subject: parsed.subject });
+    return (await commit(deps, [{ row, work: (tx) => decide(tx, deps, row, parsed), seen: { fromAddress: parsed.from, subject: parsed.subject } }]))[0];
   } catch (err) {
     if (err instanceof AlreadyProcessed) return { status: 'PROCESSED', outcome: 'already-processed' };
     const message = err instanceof Error ? err.message : String(err);
@@ -106,6 +107,49 @@ export async function processInbound(deps: ProcessDeps, row: InboundRow): Promis
   }
 }
 
+/** What processing one row of a batch gave: its outcome, or the error processInbound threw. */
+export type RowResult = { outcome: Outcome } | { error: Error };
+
+/**
+ * Several ledger rows (of different senders) in ONE transaction: the same decisions as
+ * processInbound, with the transaction's fixed costs (begin, claim, record, commit) paid once.
+ * Anything out of the ordinary (oversize, unparseable, a failure inside) sends the rows
+ * concerned through processInbound one by one, where a failure stays with its own message.
+ */
+export async function processInboundBatch(deps: ProcessDeps, rows: InboundRow[]): Promise<RowResult[]> {
+  const alone = async (row: InboundRow): Promise<RowResult> => {
+    try {
+      return { outcome: await processInbound(deps, row) };
+    } catch (err) {
+      return { error: err as Error };
+    }
+  };
+  if (rows.length === 1) return [await alone(rows[0])];
+  const results = new Map<string, RowResult>();
+  const together: Array<{ row: InboundRow; mail: InboundMail }> = [];
+  for (const row of rows) {
+    if (row.size > deps.rules.maxMessageBytes) continue;
+    try {
+      together.push({ row, mail: await analyseInbound(Buffer.from(row.raw), row.messageIdHeader) });
+    } catch {
+      // processInbound parses it again and quarantines it with the reason
+    }
+  }
+  if (together.length > 1) {
+    try {
+      const outcomes = await commit(
+        deps,
+        together.map(({ row, mail }) => ({ row, work: (tx: Tx) => decide(tx, deps, row, mail), seen: { fromAddress: mail.from, subject: mail.subject } })),
+      );
+      together.forEach(({ row }, i) => results.set(row.id, { outcome: outcomes[i] }));
+    } catch {
+      // rolled back as a whole: each row again on its own, below
+    }
+  }
+  for (const row of rows) if (!results.has(row.id)) results.set(row.id, await alone(row));
+  return rows.map((row) => results.get(row.id)!);
+}
+
 /** Connection problems are worth retrying as they are; anything else about one message is not. */
 function isPermanent(err: unknown): boolean {
   if (err instanceof UnprocessableMailError) return true;
@@ -115,19 +159,35 @@ function isPermanent(err: unknown): boolean {
   return true;
 }
 
-async function commit(deps: ProcessDeps, row: InboundRow, work: (tx: Tx) => Promise<Decision>, seen: { fromAddress?: string; subject?: string } = {}): Promise<Outcome> {
+interface Work {
+  row: InboundRow;
+  work: (tx: Tx) => Promise<Decision>;
+  seen?: { fromAddress?: string; subject?: string };
+}
+
+/**
+ * One transaction for the rows of `works`: claim them, run each one's work in order, record
+ * their outcomes. A row already done elsewhere is reported as such (AlreadyProcessed when alone).
+ */
+async function commit(deps: ProcessDeps, works: Work[]): Promise<Outcome[]> {
   return deps.prisma.$transaction(
     async (tx) => {
-      // Locks the row: a second processor of the same row waits here, then finds it done.
-      const claimed = await tx.inboundMessage.updateMany({ where: { id: row.id, status: 'STORED' }, data: { attempts: { increment: 1 } } });
-      if (claimed.count === 0) throw new AlreadyProcessed();
-      const d = await work(tx);
-      await tx.inboundMessage.update({
-        where: { id: row.id },
-        data: { ...seen, status: d.status, outcome: d.outcome, ticketId: d.ticketId ?? null, clientId: d.clientId ?? null, processedAt: new Date(), error: null },
-      });
+      const claimed = await claimStoredRows(tx, works.map((w) => w.row.id));
+      if (works.length === 1 && claimed.size === 0) throw new AlreadyProcessed();
+      const outcomes: Outcome[] = [];
+      const recorded: RecordedOutcome[] = [];
+      for (const w of works) {
+        if (!claimed.has(w.row.id)) {
+          outcomes.push({ status: 'PROCESSED', outcome: 'already-processed' });
+          continue;
+        }
+        const d = await w.work(tx);
+        recorded.push({ id: w.row.id, status: d.status, outcome: d.outcome, ticketId: d.ticketId ?? null, clientId: d.clientId ?? null, ...w.seen });
+        outcomes.push({ status: d.status, outcome: d.outcome, ticketId: d.ticketId ?? null });
+      }
+      await recordOutcomes(tx, recorded, new Date());
       deps.beforeCommit?.();
-      return { status: d.status, outcome: d.outcome, ticketId: d.ticketId ?? null };
+      return outcomes;
     },
     { timeout: 30_000, maxWait: 30_000 },
   );

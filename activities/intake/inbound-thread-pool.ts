@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { InboundRow, IntakeRules, Outcome } from './inbound-processor';
+import type { InboundRow, IntakeRules, Outcome, RowResult } from './inbound-processor';
 import type { InboundThreadData } from './inbound-thread';
 
 /**
@@ -10,10 +10,13 @@ import type { InboundThreadData } from './inbound-thread';
  * Prisma client; the queue still decides the order (one sender's mail strictly in sequence) and
  * each message is still one transaction, so the guarantees are the same as in-process.
  */
-export type InboundProcessor = (row: InboundRow) => Promise<Outcome>;
+export type InboundProcessor = (rows: InboundRow[]) => Promise<RowResult[]>;
+
+/** A RowResult as it crosses the thread boundary (errors as plain data). */
+export type SerializedRowResult = { outcome: Outcome } | { error: { message: string; code?: string; kind?: string; name?: string } };
 
 interface Pending {
-  resolve: (o: Outcome) => void;
+  resolve: (r: RowResult[]) => void;
   reject: (e: Error) => void;
 }
 
@@ -45,13 +48,16 @@ export class InboundThreadPool {
     const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(path.join(__dirname, 'inbound-thread.ts'))});`;
     const worker = new Worker(bootstrap, { eval: true, workerData: data, execArgv: [] });
     const thread: Thread = { worker, busy: 0, pending: new Map() };
-    worker.on('message', (msg: { id: number; outcome?: Outcome; error?: { message: string; code?: string; kind?: string; name?: string } }) => {
+    worker.on('message', (msg: { id: number; results: SerializedRowResult[] }) => {
       const p = thread.pending.get(msg.id);
       if (!p) return;
       thread.pending.delete(msg.id);
       thread.busy--;
-      if (msg.error) p.reject(Object.assign(new ThreadError(msg.error.message, msg.error.code, msg.error.kind), { name: msg.error.name ?? 'Error' }));
-      else p.resolve(msg.outcome!);
+      p.resolve(
+        msg.results.map((r) =>
+          'error' in r ? { error: Object.assign(new ThreadError(r.error.message, r.error.code, r.error.kind), { name: r.error.name ?? 'Error' }) } : r,
+        ),
+      );
     });
     // A thread that dies fails what it held (those rows stay STORED and are taken again) and is
     // replaced.
@@ -66,13 +72,13 @@ export class InboundThreadPool {
   }
 
   /** To the least busy thread. */
-  readonly run: InboundProcessor = (row) => {
+  readonly run: InboundProcessor = (rows) => {
     const thread = this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
     thread.busy++;
-    return new Promise<Outcome>((resolve, reject) => {
+    return new Promise<RowResult[]>((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });
-      thread.worker.postMessage({ id, row });
+      thread.worker.postMessage({ id, rows });
     });
   };
 

@@ -15,6 +15,8 @@ export interface MailboxIntakeDeps {
   log: Logger;
   rules: IntakeRules;
   concurrency: number;
+  /** Messages per processing transaction at most (MAIL_INTAKE_BATCH). */
+  batchSize: number;
   /** Reconcile even without IDLE news this often (IDLE alone is never trusted). */
   reconcileMs: number;
   /** First reconnect delay; doubles up to maxBackoffMs. */
@@ -56,7 +58,7 @@ export class MailboxIntake {
     readonly mailbox: MailboxSettings,
   ) {
     this.queue = new InboundQueue(
-      { prisma: deps.prisma, log: deps.log, rules: deps.rules, concurrency: deps.concurrency, beforeCommit: deps.beforeCommit, processor: deps.processor, onRoundDone: () => this.nudge() },
+      { prisma: deps.prisma, log: deps.log, rules: deps.rules, concurrency: deps.concurrency, batchSize: deps.batchSize, beforeCommit: deps.beforeCommit, processor: deps.processor, onRoundDone: () => this.nudge() },
       mailbox.id,
     );
   }

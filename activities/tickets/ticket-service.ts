@@ -83,6 +83,8 @@ export async function createTicket(deps: TicketDeps, actor: Actor, input: Create
 
 export type TicketTx = Prisma.TransactionClient;
 
+const TICKET_WORKFLOW_PREFIX = workflowIds.ticket(0).replace(/0$/, '');
+
 /**
  * The ticket, its `created` event and the outbox entry that starts its workflow, inside the
  * caller's transaction (the mail intake commits them together with its ledger row).
@@ -93,49 +95,50 @@ export async function insertTicket(
   input: CreateTicketInput & { linkedTicketId?: number },
 ): Promise<number> {
   const subject = input.subject.trim();
-  // One round trip checks the client and that the contact is one of its own (every ticket the
-  // mail intake opens passes here).
-  const [client] = await tx.$queryRaw<Array<{ id: string; name: string; contactClientId: string | null }>>`
-    SELECT c.id::text AS id, c.name, ct."clientId"::text AS "contactClientId"
-      FROM "Client" c LEFT JOIN "Contact" ct ON ct.id = ${input.contactId ?? null}::uuid
-     WHERE c.id = ${input.clientId}::uuid`;
-  if (!client) throw new NotFoundError(`Client ${input.clientId}`);
-  if (input.contactId && client.contactClientId !== client.id) throw new ValidationError('contactId is not a contact of this client');
-  const ticket = await tx.ticket.create({
-    data: {
-      clientId: client.id,
-      contactId: input.contactId,
-      subject,
-      description: input.description ?? '',
-      priority: input.priority ?? 'P3',
-      kind: input.kind ?? 'INCIDENT',
-      category: input.category,
-      source: input.source,
-      requestKey: input.requestKey,
-      linkedTicketId: input.linkedTicketId,
-      createdById: actor.kind === 'user' ? actor.userId : undefined,
-    },
-  });
-  const workflowId = workflowIds.ticket(ticket.id);
-  await tx.ticket.update({ where: { id: ticket.id }, data: { workflowId } });
-  await tx.ticketEvent.create({
-    data: {
-      ticketId: ticket.id,
-      type: 'created',
-      dedupeKey: `created:${ticket.id}`,
-      data: { source: input.source, by: actor.kind === 'user' ? actor.userId : actor.component },
-    },
-  });
-  const workflowInput: TicketWorkflowInput = {
-    ticketId: ticket.id,
-    clientId: client.id,
-    clientName: client.name,
-    subject,
-    priority: ticket.priority,
-    createdAt: ticket.createdAt.getTime(),
-  };
-  await enqueueEffect(tx, { kind: START_TICKET_WORKFLOW, key: workflowId, payload: workflowInput });
-  return ticket.id;
+  const priority = input.priority ?? 'P3';
+  const createdAt = new Date();
+  const at = createdAt.toISOString();
+  const by = actor.kind === 'user' ? actor.userId : actor.component;
+  // ONE statement checks the client and that the contact is one of its own, then writes the
+  // ticket, its `created` event and its workflow's outbox entry: every ticket the mail intake
+  // opens passes here, and each round trip is a large share of its cost. Nothing is written
+  // when a check fails.
+  const [row] = await tx.$queryRaw<Array<{ clientId: string | null; clientName: string | null; contactOk: boolean; id: number | null; workflowId: string | null }>>`
+    WITH chk AS (
+      SELECT c.id, c.name, (${input.contactId ?? null}::uuid IS NULL OR ct."clientId" = c.id) AS "contactOk"
+        FROM "Client" c LEFT JOIN "Contact" ct ON ct.id = ${input.contactId ?? null}::uuid
+       WHERE c.id = ${input.clientId}::uuid
+    ), seq AS (
+      SELECT nextval(pg_get_serial_sequence('"Ticket"', 'id'))::int AS id FROM chk WHERE chk."contactOk"
+    ), t AS (
+      INSERT INTO "Ticket" ("id", "workflowId", "clientId", "contactId", "subject", "description", "priority", "kind", "category", "source",
+                            "requestKey", "linkedTicketId", "createdById", "createdAt", "updatedAt")
+      SELECT seq.id, ${TICKET_WORKFLOW_PREFIX} || seq.id, chk.id, ${input.contactId ?? null}::uuid, ${subject}, ${input.description ?? ''},
+             ${priority}::"Priority", ${input.kind ?? 'INCIDENT'}::"TicketKind", ${input.category ?? null}, ${input.source}::"TicketSource",
+             ${input.requestKey ?? null}, ${input.linkedTicketId ?? null}::int, ${actor.kind === 'user' ? actor.userId : null}::uuid,
+             ${at}::timestamptz AT TIME ZONE 'UTC', ${at}::timestamptz AT TIME ZONE 'UTC'
+        FROM seq, chk
+      RETURNING "id", "workflowId"
+    ), ev AS (
+      INSERT INTO "TicketEvent" ("id", "ticketId", "type", "data", "dedupeKey", "at")
+      SELECT gen_random_uuid(), t.id, 'created', jsonb_build_object('source', ${input.source}::text, 'by', ${by}::text), 'created:' || t.id,
+             ${at}::timestamptz AT TIME ZONE 'UTC'
+        FROM t
+    ), ob AS (
+      INSERT INTO "OutboxEntry" ("id", "kind", "key", "payload", "createdAt", "attempts")
+      SELECT gen_random_uuid(), ${START_TICKET_WORKFLOW}, t."workflowId",
+             jsonb_build_object('ticketId', t.id, 'clientId', chk.id::text, 'clientName', chk.name, 'subject', ${subject}::text,
+                                'priority', ${priority}::text, 'createdAt', ${createdAt.getTime()}::bigint),
+             ${at}::timestamptz AT TIME ZONE 'UTC', 0
+        FROM t, chk
+    )
+    SELECT chk.id::text AS "clientId", chk.name AS "clientName", chk."contactOk", t.id, t."workflowId"
+      FROM chk LEFT JOIN t ON true`;
+  if (!row) throw new NotFoundError(`Client ${input.clientId}`);
+  if (!row.contactOk) throw new ValidationError('contactId is not a contact of this client');
+  // The SQL above names the workflow itself (the id is only known there); it must agree.
+  if (row.id === null || row.workflowId !== workflowIds.ticket(row.id)) throw new Error(`ticket workflow id mismatch: ${row.workflowId}`);
+  return row.id;
 }
 
 function findByRequestKey(deps: TicketDeps, requestKey: string) {

@@ -11,7 +11,14 @@ export function createPrisma(databaseUrl: string, opts: { maxConnections?: numbe
   return new PrismaClient({ adapter });
 }
 
-/** Prisma's unique-constraint violation: the row a retry would write already exists. */
+/**
+ * A unique-constraint violation: the row a retry would write already exists. Prisma reports it
+ * as P2002 from its own queries and as P2010 ("raw query failed") from $queryRaw/$executeRaw.
+ */
 export function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'P2002';
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: string; meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } };
+  if (e.code === 'P2002') return true;
+  const cause = e.code === 'P2010' ? e.meta?.driverAdapterError?.cause : undefined;
+  return cause?.kind === 'UniqueConstraintViolation' || cause?.originalCode === '23505';
 }

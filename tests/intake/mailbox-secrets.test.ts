@@ -35,7 +35,7 @@ function capturingLog() {
 }
 
 function intakeWith(secrets: SecretKeyring, log = ctx.log) {
-  const intake = new MailIntake({ prisma: ctx.prisma, log, rules: intakeRulesFrom(ctx.config), secrets, concurrency: 2, reconcileMs: 1000, backoffMs: 200, maxBackoffMs: 1000 });
+  const intake = new MailIntake({ prisma: ctx.prisma, log, rules: intakeRulesFrom(ctx.config), secrets, concurrency: 2, batchSize: 8, reconcileMs: 1000, backoffMs: 200, maxBackoffMs: 1000 });
   running.push(intake);
   return intake;
 }

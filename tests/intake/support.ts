@@ -82,7 +82,7 @@ export function startIntake(
   prisma: PrismaClient,
   config: Config,
   log: Logger,
-  overrides: Partial<{ concurrency: number; reconcileMs: number; beforeCommit: () => void }> = {},
+  overrides: Partial<{ concurrency: number; batchSize: number; reconcileMs: number; beforeCommit: () => void }> = {},
 ) {
   const intake = new MailIntake({
     prisma,
@@ -91,6 +91,7 @@ export function startIntake(
     secrets: resolveSecretKeyring(config),
     beforeCommit: overrides.beforeCommit,
     concurrency: overrides.concurrency ?? 4,
+    batchSize: overrides.batchSize ?? config.intake.batchSize,
     reconcileMs: overrides.reconcileMs ?? 2000,
     backoffMs: 200,
   });

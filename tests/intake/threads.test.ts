@@ -17,7 +17,7 @@ beforeAll(async () => {
   await createMailbox(ctx.prisma, servers);
   const rules = intakeRulesFrom(ctx.config);
   pool = new InboundThreadPool({ threads: 2, databaseUrl: ctx.databaseUrl, rules, connectionsPerThread: 2, logLevel: 'warn' });
-  intake = new MailIntake({ prisma: ctx.prisma, log: ctx.log, rules, concurrency: 4, reconcileMs: 2000, backoffMs: 200, processor: pool.run });
+  intake = new MailIntake({ prisma: ctx.prisma, log: ctx.log, rules, concurrency: 4, batchSize: 8, reconcileMs: 2000, backoffMs: 200, processor: pool.run });
   await intake.start();
 });
 
