@@ -29,9 +29,8 @@ export interface HistoryFacts {
   activities: Array<[number, number, number]>;
   tasksTimedOut: number;
   tasksFailed: number;
-  /** Every timer, in the order set. */
+  /** Every timer, in the order set (the first is the one the workflow set at start). */
   timers: TimerFacts[];
-  firstTimer?: TimerFacts;
 }
 
 const time = (e: HistoryEvent) => tsToMs(e.eventTime);
@@ -94,7 +93,6 @@ export function historyFacts(events: HistoryEvent[]): HistoryFacts {
         };
         timersById.set(e.timerStartedEventAttributes?.timerId ?? '', timer);
         facts.timers.push(timer);
-        facts.firstTimer ??= timer;
         break;
       }
       case EventType.EVENT_TYPE_TIMER_FIRED: {

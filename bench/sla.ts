@@ -70,6 +70,7 @@ import { connectTemporal } from '../lib/temporal/connection';
 import { startTemporalDevServer, type DevServer } from '../lib/temporal/dev-server';
 import { startTicketWorkflow } from '../lib/temporal/workflow-starts';
 import { searchAttributeTypes, type TicketWorkflowInput } from '../workflows/definitions';
+import { seedSlaContract } from '../tests/support/sla-fixtures';
 import { MIGRATIONS_DIR, SCHEMA_PATH } from '../workers/stack';
 import { workflowsPath } from '../workers/temporal-worker';
 import { historyFacts, timerAimedAt, type HistoryFacts } from './history-stats';
@@ -400,17 +401,6 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, i
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Paris office hours (P2-P4 use them; P1 is 24/7 and ignores them). */
-const officeHours = {
-  mon: [['09:00', '12:00'], ['14:00', '18:00']],
-  tue: [['09:00', '12:00'], ['14:00', '18:00']],
-  wed: [['09:00', '12:00'], ['14:00', '18:00']],
-  thu: [['09:00', '12:00'], ['14:00', '18:00']],
-  fri: [['09:00', '12:00'], ['14:00', '18:00']],
-  sat: [],
-  sun: [],
-};
-
 const SLA_EVENTS = ['ticket.new-p1', 'sla.warning', 'sla.breach', 'escalation.L1', 'escalation.L2', 'escalation.L3'];
 const TASK_QUEUE = 'mspflow-bench';
 
@@ -576,25 +566,10 @@ async function main(): Promise<void> {
   const dueAt = Math.ceil((seededAt + opts.dueInMs) / 60_000) * 60_000;
   const leadMinutes = Math.ceil((dueAt + opts.spreadMs - seededAt) / 60_000); // creation -> milestone
   const firstResponseMinutes = 2 * leadMinutes;
-  const calendar = await prisma.businessCalendar.create({
-    data: { clientId: client.id, name: 'Office hours', timezone: 'Europe/Paris', weeklyHours: officeHours },
-  });
-  const policy = await prisma.slaPolicy.create({
-    data: {
-      name: 'Bench',
-      calendarId: calendar.id,
-      targets: {
-        create: [
-          { priority: 'P1', firstResponseMinutes, resolutionMinutes: Math.max(480, 8 * firstResponseMinutes), twentyFourSeven: true },
-          { priority: 'P2', firstResponseMinutes: 60, resolutionMinutes: 480 },
-          { priority: 'P3', firstResponseMinutes: 240, resolutionMinutes: 1440 },
-          { priority: 'P4', firstResponseMinutes: 480, resolutionMinutes: 2880 },
-        ],
-      },
-    },
-  });
-  await prisma.contract.create({
-    data: { clientId: client.id, name: 'Managed services', type: 'MONTHLY_FIXED', slaPolicyId: policy.id, startsOn: new Date('2020-01-01') },
+  // Paris office hours (the P3 background tickets wait on them); P1 is 24/7.
+  await seedSlaContract(prisma, client.id, {
+    policyName: 'Bench',
+    targets: { P1: { firstResponseMinutes, resolutionMinutes: Math.max(480, 8 * firstResponseMinutes) } },
   });
   say(
     `SLA: P1 24/7, first response ${firstResponseMinutes} min; the measured batch (first-response 50 % warning) is due ` +
@@ -755,7 +730,8 @@ async function main(): Promise<void> {
     for (const x of f.activities) activities.push(x);
     timedOut += f.tasksTimedOut;
     failed += f.tasksFailed;
-    if (f.firstTimer) readyAt = Math.max(readyAt, f.firstTimer.startedAt);
+    const firstTimer = f.timers[0];
+    if (firstTimer) readyAt = Math.max(readyAt, firstTimer.startedAt);
   }
   const sortedCompleted = sortNum(completed);
   const countBetween = (from: number, to: number) => lowerBound(sortedCompleted, to) - lowerBound(sortedCompleted, from);

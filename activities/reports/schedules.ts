@@ -1,4 +1,8 @@
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { isDeepStrictEqual } from 'node:util';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
+import { decodeScheduleSpec, encodeScheduleSpec } from '@temporalio/client/lib/schedule-helpers';
+import type { SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import type { PrismaClient } from '../../lib/db/prisma';
 import type { Logger } from '../../lib/logger';
 import { decideScheduledRun, type ScheduledRunDecision } from '../../lib/reports/period';
@@ -19,12 +23,14 @@ import type { ReportTickInput } from '../../workflows/report/definitions';
 export const REPORT_SCHEDULE_DAYS = { start: 1, end: 7 } as const;
 export const REPORT_CATCHUP_WINDOW = '7 days';
 
-export function reportScheduleOptions(client: { id: string; code: string; timezone: string }, opts: { taskQueue: string; hour: number }): ScheduleOptions {
+export function reportScheduleOptions(client: { id: string; code: string; timezone: string }, opts: { taskQueue: string; hour: number }) {
   const input: ReportTickInput = { clientId: client.id, clientCode: client.code };
   return {
     scheduleId: workflowIds.reportSchedule(client.code),
     spec: {
-      calendars: [{ dayOfMonth: REPORT_SCHEDULE_DAYS, hour: opts.hour, minute: 0 }],
+      // The comment too: the server returns every calendar with one ('' when unset), and an exact
+      // spec is what lets a worker start skip the schedules that are already right.
+      calendars: [{ dayOfMonth: REPORT_SCHEDULE_DAYS, hour: opts.hour, minute: 0, comment: 'days 1-7: the tick waits for the first business day' }],
       timezone: client.timezone,
     },
     action: {
@@ -38,16 +44,48 @@ export function reportScheduleOptions(client: { id: string; code: string; timezo
     },
     policies: { catchupWindow: REPORT_CATCHUP_WINDOW, overlap: ScheduleOverlapPolicy.BUFFER_ALL },
     state: { note: `Monthly report of ${client.code}: days 1-7 at ${opts.hour}:00 ${client.timezone}; the workflow acts from the first business day` },
-  };
+  } satisfies ScheduleOptions;
+}
+
+type ReportScheduleOptions = ReturnType<typeof reportScheduleOptions>;
+
+const attributesByName = (attributes: SearchAttributePair[] | TypedSearchAttributes | undefined) =>
+  Object.fromEntries((Array.isArray(attributes) ? attributes : (attributes?.getAll() ?? [])).map((pair) => [pair.key.name, pair.value]));
+
+/**
+ * Whether the schedule the server describes already does what `options` asks: same spec (compared
+ * in the SDK's decoded form on both sides), same workflow start, catch-up window, overlap policy
+ * and note. Anything else (a changed time zone, hour or task queue, a schedule edited by hand)
+ * needs an update.
+ */
+export function reportScheduleMatches(current: ScheduleDescription, options: ReportScheduleOptions): boolean {
+  const want = options.action;
+  const have = current.action;
+  return (
+    isDeepStrictEqual(current.spec, decodeScheduleSpec(encodeScheduleSpec(options.spec))) &&
+    have.workflowType === want.workflowType &&
+    have.workflowId === want.workflowId &&
+    have.taskQueue === want.taskQueue &&
+    isDeepStrictEqual(have.args, want.args) &&
+    have.staticSummary === want.staticSummary &&
+    isDeepStrictEqual(attributesByName(have.typedSearchAttributes), attributesByName(want.typedSearchAttributes)) &&
+    current.policies.catchupWindow === msToNumber(options.policies.catchupWindow) &&
+    current.policies.overlap === options.policies.overlap &&
+    current.state.note === options.state.note
+  );
 }
 
 /**
  * Creates or updates the schedule of each client (all clients when none given). Idempotent: run
  * it after creating or changing a client (time zone), or any time (`npm run reports:schedules`).
+ * With `skipUnchanged`, a schedule that already matches (`reportScheduleMatches`) is only
+ * described, not rewritten, and is in neither list: the worker's watch checks every client at
+ * start this way, with one read each.
  */
 export async function syncReportSchedules(
   deps: { prisma: PrismaClient; temporal: Client; taskQueue: string; hour: number; log?: Logger },
   clientIds?: string[],
+  opts: { skipUnchanged?: boolean } = {},
 ): Promise<{ created: string[]; updated: string[] }> {
   const clients = await deps.prisma.client.findMany({
     where: clientIds ? { id: { in: clientIds } } : {},
@@ -60,7 +98,14 @@ export async function syncReportSchedules(
     const options = reportScheduleOptions(client, deps);
     const handle = deps.temporal.schedule.getHandle(options.scheduleId);
     try {
-      await handle.update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: { ...previous.policies, ...options.policies } }));
+      if (opts.skipUnchanged && reportScheduleMatches(await handle.describe(), options)) continue;
+      await handle.update((previous) => ({
+        ...previous,
+        spec: options.spec,
+        action: options.action,
+        policies: { ...previous.policies, ...options.policies },
+        state: { ...previous.state, note: options.state.note },
+      }));
       updated.push(options.scheduleId);
     } catch (err) {
       if (!(err instanceof ScheduleNotFoundError)) throw err;
@@ -68,7 +113,8 @@ export async function syncReportSchedules(
       created.push(options.scheduleId);
     }
   }
-  deps.log?.info({ created: created.length, updated: updated.length }, 'report schedules synced');
+  const unchanged = clients.length - created.length - updated.length;
+  deps.log?.info({ created: created.length, updated: updated.length, unchanged }, 'report schedules synced');
   return { created, updated };
 }
 

@@ -74,6 +74,31 @@ async function assertClientVisible(deps: Pick<SlaAdminDeps, 'prisma'>, actor: Ac
 
 const visibleTo = (actor: Actor, clientId: string | null) => clientId === null || canAccessClient(actor, clientId);
 
+/** The row if the caller may see it (MSP-wide, or one of its clients'); else 404, as if it did not exist. */
+function visibleOrNotFound<Row>(actor: Actor, row: Row | null, ownerOf: (row: Row) => string | null, what: string): Row {
+  if (!row || !visibleTo(actor, ownerOf(row))) throw new NotFoundError(what);
+  return row;
+}
+
+type OwnedBy = { OR: [{ clientId: string }, { clientId: null }] };
+const oldestFirst = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
+
+/**
+ * The objects the caller can see, oldest first; with a clientId (which must be visible), only
+ * that client's own and the MSP-wide ones: `query` applies `ownedBy` where its model keeps the owner.
+ */
+async function listVisible<Row>(
+  deps: Pick<SlaAdminDeps, 'prisma'>,
+  actor: Actor,
+  clientId: string | undefined,
+  query: (ownedBy: OwnedBy | undefined) => Promise<Row[]>,
+  ownerOf: (row: Row) => string | null,
+): Promise<Row[]> {
+  if (clientId) await assertClientVisible(deps, actor, clientId);
+  const rows = await query(clientId ? { OR: [{ clientId }, { clientId: null }] } : undefined);
+  return rows.filter((r) => visibleTo(actor, ownerOf(r)));
+}
+
 function dateOnly(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
@@ -118,14 +143,21 @@ export async function signalSlaChange(deps: SlaAdminDeps, clientIds: Iterable<st
   return result;
 }
 
-/** Clients whose active contracts use one of these policies. */
-async function clientsUsingPolicies(deps: Pick<SlaAdminDeps, 'prisma'>, where: Prisma.SlaPolicyWhereInput): Promise<string[]> {
+/** Signals the running tickets of every client whose active contract uses one of these policies. */
+async function signalPolicyUsers(deps: SlaAdminDeps, where: Prisma.SlaPolicyWhereInput, reason: string): Promise<SignalResult> {
   const contracts = await deps.prisma.contract.findMany({
     where: { active: true, slaPolicy: { is: where } },
     select: { clientId: true },
     distinct: ['clientId'],
   });
-  return contracts.map((c) => c.clientId);
+  return signalSlaChange(deps, contracts.map((c) => c.clientId), reason);
+}
+
+/** A name with its surrounding blanks trimmed; 400 when nothing is left. */
+function requiredName(name: string): string {
+  const trimmed = name.trim();
+  if (!trimmed) throw new ValidationError('name must not be empty');
+  return trimmed;
 }
 
 // ================================================================== calendars
@@ -179,14 +211,12 @@ function normalizeWeekly(weekly: BusinessCalendar['weekly']): WeeklyHours {
 
 async function findCalendar(deps: Pick<SlaAdminDeps, 'prisma'>, actor: Actor, id: string): Promise<CalendarRow> {
   const row = await deps.prisma.businessCalendar.findUnique({ where: { id }, include: calendarInclude });
-  if (!row || !visibleTo(actor, row.clientId)) throw new NotFoundError(`Calendar ${id}`);
-  return row;
+  return visibleOrNotFound(actor, row, (r) => r.clientId, `Calendar ${id}`);
 }
 
 export async function createCalendar(deps: Pick<SlaAdminDeps, 'prisma'>, actor: Actor, input: CalendarInput): Promise<CalendarView> {
   const clientId = input.clientId ?? null;
-  const name = input.name.trim();
-  if (!name) throw new ValidationError('name must not be empty');
+  const name = requiredName(input.name);
   assertMayChange(actor, clientId, 'calendars');
   if (clientId) await assertClientVisible(deps, actor, clientId);
   const calendar = { timezone: input.timezone, weekly: input.weekly, holidays: input.holidays ?? [] };
@@ -210,13 +240,14 @@ export async function getCalendar(deps: Pick<SlaAdminDeps, 'prisma'>, actor: Act
 
 /** Calendars the caller can see: MSP-wide ones and those of its clients. */
 export async function listCalendars(deps: Pick<SlaAdminDeps, 'prisma'>, actor: Actor, filter: { clientId?: string } = {}): Promise<CalendarView[]> {
-  if (filter.clientId) await assertClientVisible(deps, actor, filter.clientId);
-  const rows = await deps.prisma.businessCalendar.findMany({
-    where: filter.clientId ? { OR: [{ clientId: filter.clientId }, { clientId: null }] } : {},
-    include: calendarInclude,
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-  });
-  return rows.filter((r) => visibleTo(actor, r.clientId)).map(presentCalendar);
+  const rows = await listVisible(
+    deps,
+    actor,
+    filter.clientId,
+    (ownedBy) => deps.prisma.businessCalendar.findMany({ where: ownedBy ?? {}, include: calendarInclude, orderBy: oldestFirst }),
+    (r) => r.clientId,
+  );
+  return rows.map(presentCalendar);
 }
 
 /** Replaces the weekly hours; running tickets of the clients whose contracts use the calendar are recomputed. */
@@ -236,7 +267,7 @@ export async function updateCalendarWeekly(
     data: { weeklyHours: normalizeWeekly(calendar.weekly) as unknown as Prisma.InputJsonValue },
     include: calendarInclude,
   });
-  const signals = await signalSlaChange(deps, await clientsUsingPolicies(deps, { calendarId: id }), `calendar "${row.name}": weekly hours changed`);
+  const signals = await signalPolicyUsers(deps, { calendarId: id }, `calendar "${row.name}": weekly hours changed`);
   return { calendar: presentCalendar(updated), ...signals };
 }
 
@@ -287,7 +318,7 @@ export async function importIcalHolidays(deps: SlaAdminDeps, actor: Actor, id: s
   }
   const signals =
     fresh.length > 0
-      ? await signalSlaChange(deps, await clientsUsingPolicies(deps, { calendarId: id }), `calendar "${row.name}": ${fresh.length} holidays imported`)
+      ? await signalPolicyUsers(deps, { calendarId: id }, `calendar "${row.name}": ${fresh.length} holidays imported`)
       : { signalled: 0, signalFailed: 0 };
   return {
     added: fresh,
@@ -340,14 +371,7 @@ function presentPolicy(row: PolicyRow): PolicyView {
     calendarId: row.calendarId,
     clientId: row.calendar.clientId,
     calendar: { id: row.calendar.id, name: row.calendar.name, timezone: row.calendar.timezone },
-    targets: [...row.targets]
-      .sort((a, b) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority))
-      .map((t) => ({
-        priority: t.priority,
-        firstResponseMinutes: t.firstResponseMinutes,
-        resolutionMinutes: t.resolutionMinutes,
-        twentyFourSeven: t.twentyFourSeven,
-      })),
+    targets: [...row.targets].sort((a, b) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority)).map(targetFields),
     escalation: (row.escalation ?? {}) as EscalationSettings,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -486,23 +510,23 @@ function cleanEscalation(e: EscalationSettings | undefined): EscalationSettings 
   return out;
 }
 
-const targetRows = (targets: TargetInput[]) =>
-  targets.map((t) => ({
+/** Only a target's own fields (input or stored row), twentyFourSeven false unless set. */
+function targetFields(t: TargetInput): Required<TargetInput> {
+  return {
     priority: t.priority,
     firstResponseMinutes: t.firstResponseMinutes,
     resolutionMinutes: t.resolutionMinutes,
     twentyFourSeven: t.twentyFourSeven ?? false,
-  }));
+  };
+}
 
 async function findPolicy(deps: Pick<SlaAdminDeps, 'prisma'>, actor: Actor, id: string): Promise<PolicyRow> {
   const row = await deps.prisma.slaPolicy.findUnique({ where: { id }, include: policyInclude });
-  if (!row || !visibleTo(actor, row.calendar.clientId)) throw new NotFoundError(`SLA policy ${id}`);
-  return row;
+  return visibleOrNotFound(actor, row, (r) => r.calendar.clientId, `SLA policy ${id}`);
 }
 
 export async function createSlaPolicy(deps: Pick<SlaAdminDeps, 'prisma'>, actor: Actor, input: PolicyInput): Promise<PolicyView> {
-  const name = input.name.trim();
-  if (!name) throw new ValidationError('name must not be empty');
+  const name = requiredName(input.name);
   const calendar = await findCalendar(deps, actor, input.calendarId);
   assertMayChange(actor, calendar.clientId, 'SLA policies (on an MSP-wide calendar)');
   assertValidPolicy(calendarOf(calendar), input.targets, input.escalation);
@@ -511,7 +535,7 @@ export async function createSlaPolicy(deps: Pick<SlaAdminDeps, 'prisma'>, actor:
       name,
       calendarId: calendar.id,
       escalation: cleanEscalation(input.escalation) as Prisma.InputJsonValue,
-      targets: { create: targetRows(input.targets) },
+      targets: { create: input.targets.map(targetFields) },
     },
     include: policyInclude,
   });
@@ -524,13 +548,14 @@ export async function getSlaPolicy(deps: Pick<SlaAdminDeps, 'prisma'>, actor: Ac
 
 /** Policies the caller can see; with clientId, those that client's contracts may use (its own and MSP-wide). */
 export async function listSlaPolicies(deps: Pick<SlaAdminDeps, 'prisma'>, actor: Actor, filter: { clientId?: string } = {}): Promise<PolicyView[]> {
-  if (filter.clientId) await assertClientVisible(deps, actor, filter.clientId);
-  const rows = await deps.prisma.slaPolicy.findMany({
-    where: filter.clientId ? { calendar: { OR: [{ clientId: filter.clientId }, { clientId: null }] } } : {},
-    include: policyInclude,
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-  });
-  return rows.filter((r) => visibleTo(actor, r.calendar.clientId)).map(presentPolicy);
+  const rows = await listVisible(
+    deps,
+    actor,
+    filter.clientId,
+    (ownedBy) => deps.prisma.slaPolicy.findMany({ where: ownedBy ? { calendar: ownedBy } : {}, include: policyInclude, orderBy: oldestFirst }),
+    (r) => r.calendar.clientId,
+  );
+  return rows.map(presentPolicy);
 }
 
 /**
@@ -552,10 +577,10 @@ export async function updateSlaPolicyTargets(
     // (otherwise two delete-then-insert passes could collide on the unique (policy, priority)).
     await tx.slaPolicy.update({ where: { id }, data: { escalation: cleanEscalation(escalation) as Prisma.InputJsonValue } });
     await tx.slaTarget.deleteMany({ where: { policyId: id } });
-    await tx.slaTarget.createMany({ data: targetRows(input.targets).map((t) => ({ ...t, policyId: id })) });
+    await tx.slaTarget.createMany({ data: input.targets.map(targetFields).map((t) => ({ ...t, policyId: id })) });
     return tx.slaPolicy.findUniqueOrThrow({ where: { id }, include: policyInclude });
   });
-  const signals = await signalSlaChange(deps, await clientsUsingPolicies(deps, { id }), `SLA policy "${row.name}": targets changed`);
+  const signals = await signalPolicyUsers(deps, { id }, `SLA policy "${row.name}": targets changed`);
   return { policy: presentPolicy(updated), ...signals };
 }
 

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../../lib/db/prisma';
 import type { EscalationSettings } from '../../activities/sla/sla-policy-service';
+import type { Priority } from '../../workflows/incident/sla-tracker';
 
 /** Paris office hours, Mon-Fri 09:00-12:00 and 14:00-18:00. */
 export const parisOfficeHours = {
@@ -12,11 +13,30 @@ export const parisOfficeHours = {
   sun: [],
 };
 
-/** A client contract with an SLA policy: business-hours calendar, targets per priority, P1 24/7. */
+type TargetMinutes = { firstResponseMinutes: number; resolutionMinutes: number };
+
+/** The standard targets in business minutes; P1 runs 24/7 and ignores the office hours. */
+const standardTargets: Array<{ priority: Priority; twentyFourSeven?: boolean } & TargetMinutes> = [
+  { priority: 'P1', firstResponseMinutes: 15, resolutionMinutes: 240, twentyFourSeven: true },
+  { priority: 'P2', firstResponseMinutes: 60, resolutionMinutes: 480 },
+  { priority: 'P3', firstResponseMinutes: 240, resolutionMinutes: 1440 },
+  { priority: 'P4', firstResponseMinutes: 480, resolutionMinutes: 2880 },
+];
+
+/**
+ * A client contract with an SLA policy: business-hours calendar, targets per priority, P1 24/7.
+ * `targets` replaces the minutes of some priorities (the bench moves P1's deadlines).
+ */
 export async function seedSlaContract(
   prisma: PrismaClient,
   clientId: string,
-  opts: { holidays?: string[]; escalation?: EscalationSettings; timezone?: string } = {},
+  opts: {
+    holidays?: string[];
+    escalation?: EscalationSettings;
+    timezone?: string;
+    policyName?: string;
+    targets?: Partial<Record<Priority, TargetMinutes>>;
+  } = {},
 ) {
   const calendar = await prisma.businessCalendar.create({
     data: {
@@ -29,17 +49,10 @@ export async function seedSlaContract(
   });
   const policy = await prisma.slaPolicy.create({
     data: {
-      name: 'Standard',
+      name: opts.policyName ?? 'Standard',
       calendarId: calendar.id,
       escalation: (opts.escalation ?? {}) as object,
-      targets: {
-        create: [
-          { priority: 'P1', firstResponseMinutes: 15, resolutionMinutes: 240, twentyFourSeven: true },
-          { priority: 'P2', firstResponseMinutes: 60, resolutionMinutes: 480 },
-          { priority: 'P3', firstResponseMinutes: 240, resolutionMinutes: 1440 },
-          { priority: 'P4', firstResponseMinutes: 480, resolutionMinutes: 2880 },
-        ],
-      },
+      targets: { create: standardTargets.map((t) => ({ ...t, ...opts.targets?.[t.priority] })) },
     },
   });
   const contract = await prisma.contract.create({

@@ -5,6 +5,18 @@ const loose = { type: 'object', additionalProperties: true } as const;
 const dateTime = { type: 'string', format: 'date-time' } as const;
 const optionalText = (max: number) => ({ anyOf: [{ type: 'string', maxLength: max }, { type: 'null' }] }) as const;
 
+/** What an entry says, the same whether it is recorded or corrected. */
+const entryFields = {
+  minutes: { type: 'integer' },
+  startedAt: dateTime,
+  note: { type: 'string', maxLength: 4000 },
+  category: optionalText(100),
+  domain: optionalText(100),
+  billable: { type: 'boolean' },
+  outOfScope: { type: 'boolean' },
+  idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+} as const;
+
 export const createTimeEntrySchema = {
   summary: 'Record time on a ticket, to the minute (booked into the contract ledger); once per idempotencyKey',
   tags,
@@ -14,16 +26,9 @@ export const createTimeEntrySchema = {
     required: ['ticketId', 'minutes', 'idempotencyKey'],
     properties: {
       ticketId: { type: 'integer', minimum: 1 },
-      minutes: { type: 'integer' },
-      startedAt: dateTime,
-      note: { type: 'string', maxLength: 4000 },
-      category: optionalText(100),
-      domain: optionalText(100),
-      billable: { type: 'boolean' },
-      outOfScope: { type: 'boolean' },
+      ...entryFields,
       contractId: uuid,
       userId: { ...uuid, description: 'Admins only: record for another technician' },
-      idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
     },
   },
   response: { 201: loose, 200: loose, 400: errorRef, 404: errorRef, ...authErrors },
@@ -58,15 +63,8 @@ export const correctTimeEntrySchema = {
     additionalProperties: false,
     required: ['reason'],
     properties: {
-      minutes: { type: 'integer' },
-      startedAt: dateTime,
-      note: { type: 'string', maxLength: 4000 },
-      category: optionalText(100),
-      domain: optionalText(100),
-      billable: { type: 'boolean' },
-      outOfScope: { type: 'boolean' },
+      ...entryFields,
       reason: { type: 'string', minLength: 1, maxLength: 500 },
-      idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
     },
   },
   response: { 201: loose, 200: loose, 400: errorRef, 404: errorRef, 409: errorRef, ...authErrors },
