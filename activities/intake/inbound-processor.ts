@@ -34,8 +34,8 @@ export interface ProcessDeps {
   prisma: PrismaClient;
   log: Logger;
   rules: IntakeRules;
-  /** Test-only: runs inside the processing transaction just before it commits. */
-  beforeCommit?: () => void;
+  /** Test-only: runs inside the processing transaction just before it commits (Message-IDs of its rows). */
+  beforeCommit?: (messageIds: string[]) => void;
 }
 
 export interface InboundRow {
@@ -186,7 +186,7 @@ async function commit(deps: ProcessDeps, works: Work[]): Promise<Outcome[]> {
         outcomes.push({ status: d.status, outcome: d.outcome, ticketId: d.ticketId ?? null });
       }
       await recordOutcomes(tx, recorded, new Date());
-      deps.beforeCommit?.();
+      deps.beforeCommit?.(works.map((w) => w.row.messageIdHeader));
       return outcomes;
     },
     { timeout: 30_000, maxWait: 30_000 },

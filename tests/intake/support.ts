@@ -82,7 +82,7 @@ export function startIntake(
   prisma: PrismaClient,
   config: Config,
   log: Logger,
-  overrides: Partial<{ concurrency: number; batchSize: number; reconcileMs: number; beforeCommit: () => void }> = {},
+  overrides: Partial<{ concurrency: number; batchSize: number; reconcileMs: number; beforeCommit: (messageIds: string[]) => void }> = {},
 ) {
   const intake = new MailIntake({
     prisma,
