@@ -100,7 +100,9 @@ export class InboundQueue {
       });
     }
     if (this.active === 0 && !this.fetching && !this.stale && this.startableCount() === 0) {
-      this.deps.onRoundDone?.();
+      // After a failure the next look waits for the reconcile timer, not for this nudge: a
+      // database or thread that is down must not be retried in a tight loop.
+      if (!this.failure) this.deps.onRoundDone?.();
       this.settle();
     }
   }

@@ -30,7 +30,7 @@ class ThreadError extends Error {
   }
 }
 
-type Thread = { worker: Worker; busy: number; pending: Map<number, Pending> };
+type Thread = { worker: Worker; busy: number; pending: Map<number, Pending>; dead: boolean };
 
 export class InboundThreadPool {
   private readonly threads: Thread[] = [];
@@ -47,7 +47,7 @@ export class InboundThreadPool {
     // parent runs under (node --import tsx, Jest).
     const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(path.join(__dirname, 'inbound-thread.ts'))});`;
     const worker = new Worker(bootstrap, { eval: true, workerData: data, execArgv: [] });
-    const thread: Thread = { worker, busy: 0, pending: new Map() };
+    const thread: Thread = { worker, busy: 0, pending: new Map(), dead: false };
     worker.on('message', (msg: { id: number; results: SerializedRowResult[] }) => {
       const p = thread.pending.get(msg.id);
       if (!p) return;
@@ -63,6 +63,7 @@ export class InboundThreadPool {
     // replaced.
     worker.on('error', (err) => this.failAll(thread, err));
     worker.on('exit', (code) => {
+      thread.dead = true;
       this.failAll(thread, new Error(`intake thread exited with code ${code}`));
       const i = this.threads.indexOf(thread);
       // (after a pause: a thread that cannot even start must not spin the CPU)
@@ -73,7 +74,10 @@ export class InboundThreadPool {
 
   /** To the least busy thread. */
   readonly run: InboundProcessor = (rows) => {
-    const thread = this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const live = this.threads.filter((t) => !t.dead);
+    // (every thread died and none is back yet: the rows stay STORED and are taken again)
+    if (live.length === 0) return Promise.reject(new ThreadError('no intake thread is running', undefined, 'operational'));
+    const thread = live.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
     thread.busy++;
     return new Promise<RowResult[]>((resolve, reject) => {
@@ -81,6 +85,11 @@ export class InboundThreadPool {
       thread.worker.postMessage({ id, rows });
     });
   };
+
+  /** The live threads' ids (a dead one is replaced after a pause). */
+  threadIds(): number[] {
+    return this.threads.filter((t) => !t.dead).map((t) => t.worker.threadId);
+  }
 
   async stop(): Promise<void> {
     this.stopping = true;

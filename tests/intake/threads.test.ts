@@ -68,3 +68,21 @@ test('processing threads turn each message into exactly one ticket or reply, one
   }
   expect(await ctx.prisma.ticketMessage.count({ where: { ticketId: first.ticketId! } })).toBe(2);
 });
+
+test('a processing thread that dies is replaced, and mail goes on being processed', async () => {
+  const before = pool.threadIds();
+  expect(before).toHaveLength(2);
+  // as if the thread crashed (out of memory, a native fault): the pool must not shrink
+  await (pool as unknown as { threads: Array<{ worker: import('node:worker_threads').Worker }> }).threads[0].worker.terminate();
+  await eventually(async () => {
+    const now = pool.threadIds();
+    expect(now).toHaveLength(2);
+    expect(now).not.toContain(before[0]);
+  }, { timeoutMs: 20_000 });
+  const messageId = newMessageId('threads.test');
+  await servers.deliver(rawMail({ from: 'after-crash@threads.test', subject: 'After a thread died', messageId }), SUPPORT);
+  await eventually(async () => {
+    const r = await ctx.prisma.inboundMessage.findFirst({ where: { messageIdHeader: messageId.toLowerCase() } });
+    expect(r).toMatchObject({ status: 'PROCESSED', outcome: 'new-ticket' });
+  }, { timeoutMs: 30_000 });
+});
