@@ -162,6 +162,7 @@ export async function startStack(config: Config, log: Logger): Promise<RunningSt
               logLevel: config.log.level,
             })
           : undefined;
+      if (pool) log.info({ threads: config.intake.threads }, 'mail intake processes in worker threads');
       const intake = new MailIntake({
         prisma,
         log: log.child({ component: 'mail-intake' }),

@@ -32,6 +32,7 @@ parentPort!.on('message', (msg: { id: number; rows: InboundRow[] } | { stop: tru
       const e = r.error as { message?: string; name?: string; code?: string; kind?: string };
       return { error: { message: e?.message ?? String(r.error), name: e?.name, code: e?.code, kind: e?.kind } };
     });
+    log.debug({ messageIds: msg.rows.map((r) => r.messageIdHeader), failed: serialized.filter((r) => 'error' in r).length }, 'inbound batch processed in a thread');
     parentPort!.postMessage({ id: msg.id, results: serialized });
   });
 });
