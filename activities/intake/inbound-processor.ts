@@ -13,7 +13,7 @@ import { analyseInbound, UnprocessableMailError, type InboundMail } from './inbo
 import { claimStoredRows, recordOutcomes, type RecordedOutcome } from './inbound-commit';
 import { refusedNote, storeAttachments } from './attachments';
 import { suppressAddress } from '../mail/suppression';
-import { ensureContact, identifySender, triageClient, type SenderIdentity } from './sender-resolution';
+import { ensureContact, identifySenders, triageClient, type SenderIdentity } from './sender-resolution';
 import { applyTechnicianReply } from './technician-reply';
 import { handleTokenReply } from './token-replies';
 import { findThread, ticketOfKnownMessage, type ThreadingKeys } from './threading';
@@ -137,9 +137,13 @@ export async function processInboundBatch(deps: ProcessDeps, rows: InboundRow[])
   }
   if (together.length > 1) {
     try {
+      let known: Known[] = [];
       const outcomes = await commit(
         deps,
-        together.map(({ row, mail }) => ({ row, work: (tx: Tx) => decide(tx, deps, row, mail), seen: { fromAddress: mail.from, subject: mail.subject } })),
+        together.map(({ row, mail }, i) => ({ row, work: (tx: Tx) => decide(tx, deps, row, mail, known[i]), seen: { fromAddress: mail.from, subject: mail.subject } })),
+        async (tx) => {
+          known = await lookUp(tx, together.map((t) => t.mail));
+        },
       );
       together.forEach(({ row }, i) => results.set(row.id, { outcome: outcomes[i] }));
     } catch {
@@ -166,14 +170,15 @@ interface Work {
 }
 
 /**
- * One transaction for the rows of `works`: claim them, run each one's work in order, record
- * their outcomes. A row already done elsewhere is reported as such (AlreadyProcessed when alone).
+ * One transaction for the rows of `works`: claim them, `prepare` (reads for all of them), run
+ * each one's work in order, record their outcomes. A row already done elsewhere is reported as such (AlreadyProcessed when alone).
  */
-async function commit(deps: ProcessDeps, works: Work[]): Promise<Outcome[]> {
+async function commit(deps: ProcessDeps, works: Work[], prepare?: (tx: Tx) => Promise<void>): Promise<Outcome[]> {
   return deps.prisma.$transaction(
     async (tx) => {
       const claimed = await claimStoredRows(tx, works.map((w) => w.row.id));
       if (works.length === 1 && claimed.size === 0) throw new AlreadyProcessed();
+      await prepare?.(tx);
       const outcomes: Outcome[] = [];
       const recorded: RecordedOutcome[] = [];
       for (const w of works) {
@@ -212,13 +217,31 @@ async function rejectOversize(tx: Tx, deps: ProcessDeps, row: InboundRow, head: 
   return { status: 'REJECTED', outcome: automatic.automatic ? 'too-large-automatic' : 'too-large' };
 }
 
-async function decide(tx: Tx, deps: ProcessDeps, row: InboundRow, mail: InboundMail): Promise<Decision> {
-  const sender = await identifySender(tx, mail.from);
+/** What processing a message starts from, read for a whole batch at once. */
+interface Known {
+  sender: SenderIdentity;
+  /** The ticket already holding this Message-ID (the same mail through another mailbox). */
+  seenOnTicket: number | null;
+}
+
+/**
+ * The senders' identities and the Message-IDs already on tickets, for several messages in two
+ * round trips. Valid for a whole batch: its messages come from different senders, so none of
+ * them changes what is read here for another.
+ */
+async function lookUp(tx: Tx, mails: InboundMail[]): Promise<Known[]> {
+  const senders = await identifySenders(tx, mails.map((m) => m.from));
+  const seen = await tx.ticketMessage.findMany({ where: { messageId: { in: mails.map((m) => m.messageId) } }, select: { messageId: true, ticketId: true } });
+  const ticketOf = new Map(seen.map((t) => [t.messageId, t.ticketId]));
+  return mails.map((m) => ({ sender: senders.get(m.from.toLowerCase())!, seenOnTicket: ticketOf.get(m.messageId) ?? null }));
+}
+
+async function decide(tx: Tx, deps: ProcessDeps, row: InboundRow, mail: InboundMail, known?: Known): Promise<Decision> {
+  const { sender, seenOnTicket } = known ?? (await lookUp(tx, [mail]))[0];
   const sourceKey = `inbound:${row.id}`;
 
   // The same mail reached us through another mailbox (To one address, Cc another): once is enough.
-  const seen = await tx.ticketMessage.findUnique({ where: { messageId: mail.messageId }, select: { ticketId: true } });
-  if (seen) return { status: 'IGNORED', outcome: 'already-on-ticket', ticketId: seen.ticketId, clientId: await clientOf(tx, seen.ticketId) };
+  if (seenOnTicket !== null) return { status: 'IGNORED', outcome: 'already-on-ticket', ticketId: seenOnTicket, clientId: await clientOf(tx, seenOnTicket) };
 
   if (mail.bounce) return handleBounce(tx, deps, row, mail, sourceKey);
 

@@ -16,28 +16,41 @@ export interface SenderIdentity {
 }
 
 export async function identifySender(tx: Tx, address: string): Promise<SenderIdentity> {
-  const email = address.toLowerCase();
-  const domain = email.split('@')[1] ?? '';
-  // One round trip for the three lookups: this runs for every inbound message.
-  const rows = await tx.$queryRaw<Array<{ kind: 'contact' | 'staff' | 'domain'; id: string | null; clientId: string | null; name: string | null; locale: string | null; role: string | null }>>`
-    SELECT 'contact' AS kind, c.id::text AS id, c."clientId"::text AS "clientId", c.name, c.locale, NULL::text AS role
-      FROM "Contact" c WHERE c.email = ${email}
+  return (await identifySenders(tx, [address])).get(address.toLowerCase())!;
+}
+
+/**
+ * Several senders in ONE round trip (contacts, staff and client domains at once): this runs for
+ * every inbound message, and a batch of messages asks once. Keyed by the lower-cased address.
+ */
+export async function identifySenders(tx: Tx, addresses: string[]): Promise<Map<string, SenderIdentity>> {
+  const emails = [...new Set(addresses.map((a) => a.toLowerCase()))];
+  const domains = [...new Set(emails.map((e) => e.split('@')[1] ?? ''))];
+  const rows = await tx.$queryRaw<Array<{ kind: 'contact' | 'staff' | 'domain'; key: string; id: string | null; clientId: string | null; name: string | null; locale: string | null; role: string | null }>>`
+    SELECT 'contact' AS kind, c.email AS key, c.id::text AS id, c."clientId"::text AS "clientId", c.name, c.locale, NULL::text AS role
+      FROM "Contact" c WHERE c.email = ANY(${emails}::text[])
     UNION ALL
-    (SELECT 'staff', u.id::text, NULL, u.name, NULL, u.role::text
-      FROM "User" u WHERE u.email = ${email} AND u.active AND u.role IN ('TECHNICIAN', 'ADMIN') LIMIT 1)
+    SELECT 'staff', u.email, u.id::text, NULL, u.name, NULL, u.role::text
+      FROM "User" u WHERE u.email = ANY(${emails}::text[]) AND u.active AND u.role IN ('TECHNICIAN', 'ADMIN')
     UNION ALL
-    SELECT 'domain', NULL, d."clientId"::text, NULL, NULL, NULL
-      FROM "ClientDomain" d WHERE d.domain = ${domain}`;
-  const c = rows.find((r) => r.kind === 'contact');
-  const u = rows.find((r) => r.kind === 'staff');
-  const d = rows.find((r) => r.kind === 'domain');
-  const contact = c ? { id: c.id!, clientId: c.clientId!, name: c.name!, locale: c.locale } : null;
-  return {
-    address: email,
-    contact,
-    clientId: contact?.clientId ?? d?.clientId ?? null,
-    staff: u ? { id: u.id!, role: u.role!, name: u.name! } : null,
-  };
+    SELECT 'domain', d.domain, NULL, d."clientId"::text, NULL, NULL, NULL
+      FROM "ClientDomain" d WHERE d.domain = ANY(${domains}::text[])`;
+  const find = (kind: string, key: string) => rows.find((r) => r.kind === kind && r.key === key);
+  return new Map(
+    emails.map((email) => {
+      const c = find('contact', email);
+      const u = find('staff', email);
+      const d = find('domain', email.split('@')[1] ?? '');
+      const contact = c ? { id: c.id!, clientId: c.clientId!, name: c.name!, locale: c.locale } : null;
+      const identity: SenderIdentity = {
+        address: email,
+        contact,
+        clientId: contact?.clientId ?? d?.clientId ?? null,
+        staff: u ? { id: u.id!, role: u.role!, name: u.name! } : null,
+      };
+      return [email, identity];
+    }),
+  );
 }
 
 /** A contact for a sender whose domain belongs to a client (created once; a race finds it). */
