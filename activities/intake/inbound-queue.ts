@@ -7,7 +7,10 @@ type QueuedRow = InboundRow & { fromAddress: string; receivedAt: Date; uid: bigi
 
 /** Rows read from the ledger at a time; more are read when fewer than a few per lane wait. */
 const FETCH = 200;
-/** How often, at most, a busy queue tells the mailbox to mark finished mail on the server. */
+/**
+ * How often, at most, the queue tells the mailbox to mark finished mail on the server: each
+ * time costs IMAP commands, and under steady mail the queue empties every few milliseconds.
+ */
 const PROGRESS_MS = 1000;
 /** Rows (raw mail included) held in memory at most, beyond one read. */
 const MAX_WAITING = 2 * FETCH;
@@ -37,6 +40,7 @@ export class InboundQueue {
   private failure: Error | undefined;
   private idleWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   private lastProgress = 0;
+  private progressTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
@@ -64,8 +68,22 @@ export class InboundQueue {
     return idle;
   }
 
+  /** onRoundDone now, or once PROGRESS_MS after the previous one (never dropped, never more often). */
+  private reportProgress(): void {
+    if (this.progressTimer) return;
+    const wait = this.lastProgress + PROGRESS_MS - Date.now();
+    const report = () => {
+      this.progressTimer = undefined;
+      this.lastProgress = Date.now();
+      if (!this.stopped) this.deps.onRoundDone?.();
+    };
+    if (wait <= 0) report();
+    else this.progressTimer = setTimeout(report, wait);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.progressTimer) clearTimeout(this.progressTimer);
     this.waiting = [];
     while (this.active > 0 || this.fetching) await new Promise((r) => setTimeout(r, 20));
     this.settle();
@@ -102,7 +120,7 @@ export class InboundQueue {
     if (this.active === 0 && !this.fetching && !this.stale && this.startableCount() === 0) {
       // After a failure the next look waits for the reconcile timer, not for this nudge: a
       // database or thread that is down must not be retried in a tight loop.
-      if (!this.failure) this.deps.onRoundDone?.();
+      if (!this.failure) this.reportProgress();
       this.settle();
     }
   }
@@ -148,10 +166,7 @@ export class InboundQueue {
         this.active--;
         lanes.forEach((lane) => this.busyLanes.delete(lane));
         batch.forEach((row) => this.held.delete(row.id));
-        if (Date.now() - this.lastProgress > PROGRESS_MS) {
-          this.lastProgress = Date.now();
-          this.deps.onRoundDone?.();
-        }
+        this.reportProgress();
         this.pump();
       });
   }

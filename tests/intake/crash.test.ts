@@ -88,9 +88,15 @@ test('1,000 messages, the intake SIGKILLed at random moments: exactly one ticket
   raws.sort(() => Math.random() - 0.5);
   await append(raws);
 
+  // Each kill lands after a random amount of progress (10-100 more messages done, plus up to
+  // 50 ms), not after a fixed time: the intake's speed must not decide whether kills hit the work.
+  const processed = () => prisma.inboundMessage.count({ where: { status: 'PROCESSED' } });
   for (let round = 0; round < 6; round++) {
+    const target = (await processed()) + 10 + Math.floor(Math.random() * 90);
     proc = await startChild();
-    await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 2500)));
+    const deadline = Date.now() + 60_000;
+    while ((await processed()) < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 50)));
     await kill(proc);
   }
   // the kills did interrupt the work (otherwise this test would prove nothing)
