@@ -83,8 +83,33 @@ export async function updateMailbox(deps: MailboxAdminDeps, id: string, input: P
   return present(await deps.prisma.mailbox.update({ where: { id }, data, select: mailboxView }));
 }
 
+/**
+ * Each mailbox with its backlog: messages stored and waiting to be processed (and since when),
+ * quarantined, held for triage, and when the last one was processed. Tells an admin at a glance
+ * whether the intake keeps up and what needs a human.
+ */
 export async function listMailboxes(deps: IntakeAdminDeps) {
-  return (await deps.prisma.mailbox.findMany({ orderBy: { name: 'asc' }, select: mailboxView })).map(present);
+  const [mailboxes, counts, processed] = await Promise.all([
+    deps.prisma.mailbox.findMany({ orderBy: { name: 'asc' }, select: mailboxView }),
+    deps.prisma.inboundMessage.groupBy({
+      by: ['mailboxId', 'status'],
+      where: { status: { in: ['STORED', 'QUARANTINED', 'HELD'] } },
+      _count: { _all: true },
+      _min: { receivedAt: true },
+    }),
+    deps.prisma.inboundMessage.groupBy({ by: ['mailboxId'], where: { processedAt: { not: null } }, _max: { processedAt: true } }),
+  ]);
+  const count = (mailboxId: string, status: string) => counts.find((c) => c.mailboxId === mailboxId && c.status === status);
+  return mailboxes.map((m) => ({
+    ...present(m),
+    backlog: {
+      waiting: count(m.id, 'STORED')?._count._all ?? 0,
+      oldestWaitingAt: count(m.id, 'STORED')?._min.receivedAt ?? null,
+      quarantined: count(m.id, 'QUARANTINED')?._count._all ?? 0,
+      held: count(m.id, 'HELD')?._count._all ?? 0,
+      lastProcessedAt: processed.find((p) => p.mailboxId === m.id)?._max.processedAt ?? null,
+    },
+  }));
 }
 
 function visible(actor: Actor): Prisma.InboundMessageWhereInput {

@@ -102,3 +102,37 @@ test('a message that fails inside a batch is quarantined alone; the others of it
   for (const r of good) expect(await ctx.prisma.ticketMessage.count({ where: { inboundId: r.id } })).toBe(1);
   expect(await ctx.prisma.ticket.count({ where: { subject: 'poison' } })).toBe(0);
 });
+
+test('GET /mailboxes shows each mailbox\'s backlog: waiting (and since when), quarantined, held, last processed', async () => {
+  await intake?.stop();
+  intake = undefined;
+  const admin = await ctx.userWithToken('ADMIN');
+  const mailbox = await ctx.prisma.mailbox.findFirstOrThrow();
+  // a message in the ledger that no intake has processed yet (the intake is stopped)
+  const waiting = await ctx.prisma.inboundMessage.create({
+    data: {
+      mailboxId: mailbox.id,
+      folder: 'INBOX',
+      uidValidity: 1n,
+      uid: 999_999n,
+      messageIdHash: 'backlog-test',
+      messageIdHeader: '<backlog@batch.test>',
+      raw: new Uint8Array(Buffer.from(rawMail({ from: 'late@batch.test', subject: 'late' }))),
+      size: 100,
+    },
+  });
+  const res = await ctx.app.inject({ method: 'GET', url: '/mailboxes', headers: { authorization: `Bearer ${admin.token}` } });
+  expect(res.statusCode).toBe(200);
+  const listed = (res.json() as { items: Array<{ id: string; backlog: Record<string, unknown> }> }).items.find((m) => m.id === mailbox.id)!;
+  const lastProcessed = await ctx.prisma.inboundMessage.aggregate({ where: { mailboxId: mailbox.id }, _max: { processedAt: true } });
+  expect(listed.backlog).toEqual({
+    waiting: 1,
+    oldestWaitingAt: waiting.receivedAt.toISOString(),
+    quarantined: 1, // the poisoned message of the test above
+    held: 0,
+    lastProcessedAt: lastProcessed._max.processedAt!.toISOString(),
+  });
+  // a technician scoped to clients does not administer mailboxes
+  const tech = await ctx.userWithToken('TECHNICIAN');
+  expect((await ctx.app.inject({ method: 'GET', url: '/mailboxes', headers: { authorization: `Bearer ${tech.token}` } })).statusCode).toBe(403);
+});

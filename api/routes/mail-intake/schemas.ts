@@ -31,6 +31,17 @@ export const mailboxSchema = {
         properties: { folder: { type: 'string' }, uidValidity: { type: 'string' }, lastUid: { type: 'string' }, updatedAt: dateTime },
       },
     },
+    backlog: {
+      description: 'In listings: what the intake has not finished (waiting: stored, not yet processed) and what needs a human.',
+      type: 'object',
+      properties: {
+        waiting: { type: 'integer' },
+        oldestWaitingAt: nullable(dateTime),
+        quarantined: { type: 'integer' },
+        held: { type: 'integer' },
+        lastProcessedAt: nullable(dateTime),
+      },
+    },
   },
 } as const;
 
@@ -96,7 +107,7 @@ export const updateMailboxSchema = {
 } as const;
 
 export const listMailboxesSchema = {
-  summary: 'Mailboxes of the intake, with their sync checkpoints (passwords are never returned)',
+  summary: 'Mailboxes of the intake, with their sync checkpoints and backlog (passwords are never returned)',
   tags,
   response: { 200: { type: 'object', properties: { items: { type: 'array', items: { $ref: 'Mailbox#' } } } }, ...authErrors },
 } as const;
