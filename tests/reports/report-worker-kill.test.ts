@@ -15,13 +15,15 @@ import { FIXTURE_MONTH, seedReportMonth, type Fixture } from './support/fixture'
  *      has not reported completion.
  * Temporal retries each interrupted activity on the next worker as soon as the dead one's
  * heartbeats stop (the report activities' heartbeatTimeout, 30 s, not their 5-minute
- * start-to-close: the second kill must come within KILL_2_WITHIN_MS of that worker being up), and
+ * start-to-close; the workflow history must show the client send finished by its third attempt,
+ * the one before it ended by heartbeat timeout), and
  * a healthy third worker finishes. Read back over IMAP, every recipient has each report exactly
  * once, with its PDF.
  */
-// Kill 1 ends the first attempt (compute both audiences, launch Chromium, print, first SMTP send):
-// no retry involved, the bound only covers a slow machine. Kill 2 ends the retry: due at most 30 s (heartbeat timeout) + 5 s (backoff) after kill 1, so well
-// within this bound on a busy machine, and far below the 5-minute start-to-close it replaces.
+// Kill 1 ends the first attempt (compute both audiences, launch Chromium, print, first SMTP
+// send): no retry involved, the bound only covers a slow machine. Kill 2 ends the retry, due at
+// most 30 s (heartbeat timeout) + 5 s (backoff) after kill 1: well within its bound on a busy
+// machine, and far below the 5-minute start-to-close it replaces.
 const KILL_1_WITHIN_MS = 300_000;
 const KILL_2_WITHIN_MS = 150_000;
 
@@ -103,8 +105,9 @@ describe('monthly report when the worker is killed mid-send', () => {
       ['CLIENT', { status: 'sent', recipients: 2, sent: 2 }],
       ['INTERNAL', { status: 'sent', recipients: 1, sent: 1 }],
     ]);
-    // The client send ran three times, each retry because the killed worker's heartbeats stopped
-    // (the 30 s heartbeatTimeout), not because its 5-minute start-to-close ran out.
+    // The client send took three attempts; the server records why the one before the last ended:
+    // the killed worker's heartbeats stopped (30 s heartbeatTimeout), not its 5-minute
+    // start-to-close. (Kill 2 within KILL_2_WITHIN_MS says the same of the first retry.)
     expect((await activityAttempts(handle)).filter((a) => a.activity === 'sendReport')).toEqual([
       { activity: 'sendReport', attempt: 3, previousEnded: 'heartbeat' },
       { activity: 'sendReport', attempt: 1, previousEnded: null },
