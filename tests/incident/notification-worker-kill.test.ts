@@ -1,6 +1,6 @@
 import { slaTimelineQuery } from '../../workflows/definitions';
 import { Receiver } from '../notify/support/receiver';
-import { spawnApp, waitUntilUp, type AppProcess } from '../support/app-process';
+import { killedAtCrashPoint, killLeftoverWorkers, startWorkerThatCrashesAt, type AppProcess } from '../support/app-process';
 import { createTestContext, harness, type TestContext } from '../support/context';
 import { eventually } from '../support/eventually';
 import { seedSlaContract } from '../support/sla-fixtures';
@@ -39,34 +39,20 @@ describe('SLA notifications when the worker is killed', () => {
     ({ token } = await ctx.userWithToken('TECHNICIAN'));
   });
   afterAll(async () => {
-    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+    killLeftoverWorkers(workers);
     await receiver?.close();
     await ctx?.close();
   });
 
-  async function startWorker(crashAt: string): Promise<AppProcess> {
-    const worker = spawnApp({
-      DATABASE_URL: ctx.databaseUrl,
-      TEMPORAL_ADDRESS: harness().temporalAddress,
-      TEMPORAL_TASK_QUEUE: ctx.taskQueue,
-      RUN_API: 'false',
-      MIGRATE_ON_START: 'false',
-      NOTIFY_ALLOW_PRIVATE_TARGETS: 'true',
-      NOTIFY_LEASE_MS: '5000',
-      CRASH_AT: crashAt,
+  const startWorker = (crashAt: string) =>
+    startWorkerThatCrashesAt(crashAt, {
+      databaseUrl: ctx.databaseUrl,
+      taskQueue: ctx.taskQueue,
+      temporalAddress: harness().temporalAddress,
+      started: workers,
+      env: { NOTIFY_ALLOW_PRIVATE_TARGETS: 'true', NOTIFY_LEASE_MS: '5000' },
     });
-    workers.push(worker);
-    await waitUntilUp(worker, 120_000);
-    return worker;
-  }
-
-  async function killedBy(worker: AppProcess): Promise<void> {
-    const exit = await Promise.race([
-      worker.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`worker still alive:\n${worker.output()}`)), 150_000)),
-    ]);
-    expect(exit.signal).toBe('SIGKILL');
-  }
+  const killedBy = (worker: AppProcess) => killedAtCrashPoint(worker, 150_000);
 
   it('delivers every warning once across two kills', async () => {
     const first = await startWorker('before-notification-send');

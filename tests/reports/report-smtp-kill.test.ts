@@ -1,7 +1,8 @@
-import { spawnApp, waitUntilUp, type AppProcess } from '../support/app-process';
+import { killedAtCrashPoint, killLeftoverWorkers, startWorkerThatCrashesAt, type AppProcess } from '../support/app-process';
 import { createTestContext, harness, type TestContext } from '../support/context';
 import { readInbox } from '../support/inbox';
 import { DEFAULT_MAIL_USERS, startMailServers, type MailServers } from '../support/mail-servers';
+import { activityAttempts } from './kill-retries';
 import { FIXTURE_MONTH, seedReportMonth, type Fixture } from './support/fixture';
 
 /**
@@ -30,30 +31,26 @@ describe('monthly report when the worker is killed between SMTP and the ledger',
   }, 180_000);
 
   afterAll(async () => {
-    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+    killLeftoverWorkers(workers);
     await ctx?.close();
     await servers?.stop();
   });
 
-  async function startWorker(crashAt: string): Promise<AppProcess> {
-    const worker = spawnApp({
-      DATABASE_URL: ctx.databaseUrl,
-      TEMPORAL_ADDRESS: harness().temporalAddress,
-      TEMPORAL_TASK_QUEUE: ctx.taskQueue,
-      RUN_API: 'false',
-      MIGRATE_ON_START: 'false',
-      RUN_MAIL_INTAKE: 'false',
-      SMTP_HOST: servers.smtp.host,
-      SMTP_PORT: String(servers.smtp.port),
-      MAIL_FROM: 'ACME MSP <support@example.test>',
-      MAIL_DOMAIN: 'example.test',
-      REPORTS_INTERNAL_TO: STAFF,
-      CRASH_AT: crashAt,
+  const startWorker = (crashAt: string) =>
+    startWorkerThatCrashesAt(crashAt, {
+      databaseUrl: ctx.databaseUrl,
+      taskQueue: ctx.taskQueue,
+      temporalAddress: harness().temporalAddress,
+      started: workers,
+      env: {
+        RUN_MAIL_INTAKE: 'false',
+        SMTP_HOST: servers.smtp.host,
+        SMTP_PORT: String(servers.smtp.port),
+        MAIL_FROM: 'ACME MSP <support@example.test>',
+        MAIL_DOMAIN: 'example.test',
+        REPORTS_INTERNAL_TO: STAFF,
+      },
     });
-    workers.push(worker);
-    await waitUntilUp(worker, 120_000);
-    return worker;
-  }
 
   const reportMails = async (address: string) => (await readInbox(servers, address)).filter((m) => m.headers.get('x-mspflow-report'));
 
@@ -66,21 +63,25 @@ describe('monthly report when the worker is killed between SMTP and the ledger',
       payload: { clientId: f.clientId, month: FIXTURE_MONTH },
     });
     expect(res.statusCode).toBe(202);
-    let timer: NodeJS.Timeout | undefined;
-    const exit = await Promise.race([
-      first.exited,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`worker still alive:\n${first.output().slice(-5000)}`)), 300_000);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    expect(exit.signal).toBe('SIGKILL');
+    await killedAtCrashPoint(first, 300_000);
     // Postfix has the CFO's mail (first in sorted order); the ledger still says SENDING
     const inFlight = await ctx.prisma.outboundMail.findMany({ where: { template: 'reports/monthly' } });
     expect(inFlight.map((m) => [m.recipient, m.status])).toEqual([[CFO, 'SENDING']]);
 
+    // The retry reaches the healthy worker once the dead one's heartbeats stop (30 s), not after the
+    // activity's 5-minute start-to-close; it can take over the CFO's mail once the dead worker's
+    // SMTP lease has expired.
     const healthy = await startWorker('none');
-    const result = await ctx.temporal.client.workflow.getHandle(`report-${f.code}-${FIXTURE_MONTH}`).result();
+    const handle = ctx.temporal.client.workflow.getHandle(`report-${f.code}-${FIXTURE_MONTH}`);
+    const result = await handle.result();
     expect(result.status).toBe('sent');
+    // The killed attempt ended by heartbeat timeout (not the 5-minute start-to-close); the retries
+    // that came while the dead worker's SMTP lease on the CFO's mail still held (the gateway's
+    // 120 s) were refused as "being sent by another worker", so the last one recorded may be that.
+    const [clientSend, internalSend] = (await activityAttempts(handle)).filter((a) => a.activity === 'sendReport');
+    expect(clientSend.attempt).toBeGreaterThanOrEqual(2);
+    expect(clientSend.previousEnded).toMatch(/^heartbeat$|is being sent by another worker/);
+    expect(internalSend).toEqual({ activity: 'sendReport', attempt: 1, previousEnded: null });
     await new Promise((r) => setTimeout(r, 3_000));
 
     const cfo = await reportMails(CFO);
@@ -97,5 +98,5 @@ describe('monthly report when the worker is killed between SMTP and the ledger',
 
     healthy.child.kill('SIGTERM');
     await healthy.exited;
-  }, 1_200_000);
+  }, 720_000);
 });

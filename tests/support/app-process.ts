@@ -36,3 +36,52 @@ export async function waitUntilUp(app: AppProcess, timeoutMs = 60_000): Promise<
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+export interface CrashingWorkerOptions {
+  /** The test's own database and task queue (a TestContext has both). */
+  databaseUrl: string;
+  taskQueue: string;
+  /** The run's Temporal server (`harness().temporalAddress`). */
+  temporalAddress: string;
+  /** What the scenario needs on top (SMTP, notification settings...). */
+  env?: Record<string, string>;
+  /** Every worker started is added here, for killLeftoverWorkers() in afterAll. */
+  started: AppProcess[];
+}
+
+/**
+ * A worker-only `npm start` (RUN_API=false, no migrations: the test's database is migrated) that
+ * SIGKILLs itself when it reaches the crash point `crashAt` (lib/crash-points; `none`: a
+ * healthy worker). Resolves once it is up.
+ */
+export async function startWorkerThatCrashesAt(crashAt: string, opts: CrashingWorkerOptions): Promise<AppProcess> {
+  const worker = spawnApp({
+    DATABASE_URL: opts.databaseUrl,
+    TEMPORAL_ADDRESS: opts.temporalAddress,
+    TEMPORAL_TASK_QUEUE: opts.taskQueue,
+    RUN_API: 'false',
+    MIGRATE_ON_START: 'false',
+    ...opts.env,
+    CRASH_AT: crashAt,
+  });
+  opts.started.push(worker);
+  await waitUntilUp(worker, 120_000);
+  return worker;
+}
+
+/** Waits for a worker to die of its crash point: fails if it is still alive after `withinMs`, or exited any other way. */
+export async function killedAtCrashPoint(worker: AppProcess, withinMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const exit = await Promise.race([
+    worker.exited,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`worker still alive after ${withinMs} ms:\n${worker.output().slice(-5000)}`)), withinMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  if (exit.signal !== 'SIGKILL') throw new Error(`worker exited with ${JSON.stringify(exit)}, not SIGKILL:\n${worker.output().slice(-5000)}`);
+}
+
+/** afterAll: SIGKILL every worker still running (a test that failed half-way). */
+export function killLeftoverWorkers(workers: AppProcess[]): void {
+  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+}

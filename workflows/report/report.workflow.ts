@@ -1,10 +1,14 @@
 import { proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { ReportActivities } from '../../activities/reports/report-activities';
 import { REPORT_AUDIENCES, reportProgressQuery, type ReportWorkflowInput } from './definitions';
+import { REPORT_HEARTBEAT_TIMEOUT_MS } from './heartbeat';
 import { describeProgress, newProgress } from './progress';
 
+// startToClose stays generous (a large client's PDF, a slow SMTP relay); a dead worker is noticed
+// by its missing heartbeats instead, and the step retried within about half a minute.
 const acts = proxyActivities<ReportActivities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: REPORT_HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', backoffCoefficient: 2 },
 });
 

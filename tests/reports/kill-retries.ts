@@ -1,0 +1,43 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+
+export interface ActivityAttempt {
+  activity: string;
+  /** The attempt that finished the activity (1: never retried). */
+  attempt: number;
+  /** Why the attempt before it ended, when there was one ('heartbeat' for a worker that stopped beating). */
+  previousEnded: string | null;
+}
+
+const TIMEOUT_NAMES: Record<number, string> = {
+  [temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT]: 'heartbeat',
+  [temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE]: 'start-to-close',
+  [temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START]: 'schedule-to-start',
+  [temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE]: 'schedule-to-close',
+};
+
+/**
+ * Each activity of the workflow's history, in order, with the attempt that ran it to the end and
+ * how the attempt before it ended (the server records the last failure on the started event):
+ * proof of WHY a killed worker's step was retried, with no clock involved.
+ */
+export async function activityAttempts(handle: WorkflowHandle): Promise<ActivityAttempt[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const typeOf = new Map<string, string>();
+  const attempts: ActivityAttempt[] = [];
+  for (const e of events) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) typeOf.set(String(e.eventId), scheduled.activityType?.name ?? '?');
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) {
+      const failure = started.lastFailure;
+      const timeout = failure?.timeoutFailureInfo?.timeoutType;
+      attempts.push({
+        activity: typeOf.get(String(started.scheduledEventId)) ?? '?',
+        attempt: started.attempt ?? 1,
+        previousEnded: !failure ? null : timeout != null ? (TIMEOUT_NAMES[timeout] ?? `timeout ${timeout}`) : (failure.message ?? 'failure'),
+      });
+    }
+  }
+  return attempts;
+}
