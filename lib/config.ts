@@ -138,6 +138,14 @@ export const configKeys = {
     .min(0)
     .default(7)
     .describe('How long an address that bounced gets no automatic mail (0: never suppress).'),
+  MAIL_SEND_LEASE_MS: z.coerce
+    .number()
+    .int()
+    .min(10_000)
+    .default(120_000)
+    .describe(
+      'How long a mail being handed to SMTP belongs to the worker sending it; a worker that died mid-send is taken over only after that. Must exceed the longest SMTP transaction (socket timeout 60 s).',
+    ),
   MAIL_MAX_MESSAGE_MB: z.coerce
     .number()
     .positive()
@@ -310,6 +318,7 @@ export interface Config {
     previousReplySecrets: string[];
     autoBudget: { count: number; windowMinutes: number };
     suppressionDays: number;
+    sendLeaseMs: number;
     maxMessageBytes: number;
     attachments: { maxBytes: number; maxCount: number };
   };
@@ -397,6 +406,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .filter(Boolean),
       autoBudget: { count: c.MAIL_AUTO_BUDGET, windowMinutes: c.MAIL_AUTO_BUDGET_WINDOW_MINUTES },
       suppressionDays: c.MAIL_SUPPRESSION_DAYS,
+      sendLeaseMs: c.MAIL_SEND_LEASE_MS,
       maxMessageBytes: Math.round(c.MAIL_MAX_MESSAGE_MB * 1024 * 1024),
       attachments: { maxBytes: Math.round(c.MAIL_ATTACHMENT_MAX_MB * 1024 * 1024), maxCount: c.MAIL_ATTACHMENT_MAX_COUNT },
     },

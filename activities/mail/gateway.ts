@@ -77,7 +77,14 @@ export function createConfiguredMailGateway(
 ): MailGateway | undefined {
   if (!config.mail.smtp) return undefined;
   const sender = createSmtpSender({ ...config.mail.smtp, from: config.mail.from });
-  return createMailGateway({ prisma: deps.prisma, log: deps.log, sender, settings: gatewaySettingsFromConfig(config), crash: crashHook(config) });
+  return createMailGateway({
+    prisma: deps.prisma,
+    log: deps.log,
+    sender,
+    settings: gatewaySettingsFromConfig(config),
+    leaseMs: config.mail.sendLeaseMs,
+    crash: crashHook(config),
+  });
 }
 
 function quoteDisplayName(name: string): string {

@@ -49,6 +49,9 @@ describe('monthly report when the worker is killed between SMTP and the ledger',
         MAIL_FROM: 'ACME MSP <support@example.test>',
         MAIL_DOMAIN: 'example.test',
         REPORTS_INTERNAL_TO: STAFF,
+        // The dead worker's hold on the mail it was sending; short here so the test does not
+        // wait out the 2-minute default (SMTP on loopback takes milliseconds).
+        MAIL_SEND_LEASE_MS: '15000',
       },
     });
 
@@ -76,8 +79,8 @@ describe('monthly report when the worker is killed between SMTP and the ledger',
     const result = await handle.result();
     expect(result.status).toBe('sent');
     // The killed attempt ended by heartbeat timeout (not the 5-minute start-to-close); the retries
-    // that came while the dead worker's SMTP lease on the CFO's mail still held (the gateway's
-    // 120 s) were refused as "being sent by another worker", so the last one recorded may be that.
+    // that came while the dead worker's SMTP lease on the CFO's mail still held (MAIL_SEND_LEASE_MS)
+    // were refused as "being sent by another worker", so the last one recorded may be that.
     const [clientSend, internalSend] = (await activityAttempts(handle)).filter((a) => a.activity === 'sendReport');
     expect(clientSend.attempt).toBeGreaterThanOrEqual(2);
     expect(clientSend.previousEnded).toMatch(/^heartbeat$|is being sent by another worker/);
