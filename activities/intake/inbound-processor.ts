@@ -38,14 +38,18 @@ export interface ProcessDeps {
   beforeCommit?: (messageIds: string[]) => void;
 }
 
-export interface InboundRow {
+/** A ledger row to process, without its raw bytes (the queue holds many; bytes are loaded per batch). */
+export interface InboundRef {
   id: string;
   mailboxId: string;
-  raw: Uint8Array;
   size: number;
   messageIdHeader: string;
   attempts: number;
   mailbox: { unknownSenders: IntakeRules['unknownSenders'] | null };
+}
+
+export interface InboundRow extends InboundRef {
+  raw: Uint8Array;
 }
 
 export interface Outcome {
@@ -112,11 +116,12 @@ export type RowResult = { outcome: Outcome } | { error: Error };
 
 /**
  * Several ledger rows (of different senders) in ONE transaction: the same decisions as
- * processInbound, with the transaction's fixed costs (begin, claim, record, commit) paid once.
- * Anything out of the ordinary (oversize, unparseable, a failure inside) sends the rows
- * concerned through processInbound one by one, where a failure stays with its own message.
+ * processInbound, with the transaction's fixed costs (begin, claim, reads, record, commit) paid
+ * once. Their raw bytes are read here, in one statement. Anything out of the ordinary (oversize,
+ * unparseable, a failure inside) sends the rows concerned through processInbound one by one,
+ * where a failure stays with its own message.
  */
-export async function processInboundBatch(deps: ProcessDeps, rows: InboundRow[]): Promise<RowResult[]> {
+export async function processInboundBatch(deps: ProcessDeps, refs: InboundRef[]): Promise<RowResult[]> {
   const alone = async (row: InboundRow): Promise<RowResult> => {
     try {
       return { outcome: await processInbound(deps, row) };
@@ -124,10 +129,25 @@ export async function processInboundBatch(deps: ProcessDeps, rows: InboundRow[])
       return { error: err as Error };
     }
   };
-  if (rows.length === 1) return [await alone(rows[0])];
+  let raws: Map<string, Uint8Array>;
+  try {
+    raws = new Map(
+      (await deps.prisma.inboundMessage.findMany({ where: { id: { in: refs.map((r) => r.id) }, status: 'STORED' }, select: { id: true, raw: true } })).map((r) => [r.id, r.raw]),
+    );
+  } catch (err) {
+    return refs.map(() => ({ error: err as Error }));
+  }
   const results = new Map<string, RowResult>();
+  const rows: InboundRow[] = [];
+  for (const ref of refs) {
+    const raw = raws.get(ref.id);
+    // done meanwhile (another process of the same mailbox, an API retry)
+    if (!raw) results.set(ref.id, { outcome: { status: 'PROCESSED', outcome: 'already-processed' } });
+    else rows.push({ ...ref, raw });
+  }
+  if (rows.length === 1) results.set(rows[0].id, await alone(rows[0]));
   const together: Array<{ row: InboundRow; mail: InboundMail }> = [];
-  for (const row of rows) {
+  for (const row of rows.length > 1 ? rows : []) {
     if (row.size > deps.rules.maxMessageBytes) continue;
     try {
       together.push({ row, mail: await analyseInbound(Buffer.from(row.raw), row.messageIdHeader) });
@@ -146,20 +166,40 @@ export async function processInboundBatch(deps: ProcessDeps, rows: InboundRow[])
         },
       );
       together.forEach(({ row }, i) => results.set(row.id, { outcome: outcomes[i] }));
-    } catch {
-      // rolled back as a whole: each row again on its own, below
+    } catch (err) {
+      // rolled back as a whole: each row again on its own, below, where a failure stays with
+      // its own message (a deadlock between two batches ends here too)
+      deps.log.info({ messages: together.length, err: (err as Error).message }, 'inbound batch rolled back; processing its messages one by one');
     }
   }
   for (const row of rows) if (!results.has(row.id)) results.set(row.id, await alone(row));
-  return rows.map((row) => results.get(row.id)!);
+  return refs.map((ref) => results.get(ref.id)!);
 }
 
-/** Connection problems are worth retrying as they are; anything else about one message is not. */
+/** PostgreSQL conditions that a retry of the same work can get past (SQLSTATE). */
+const PASSING_SQLSTATES = new Set([
+  '40001', // serialization failure
+  '40P01', // deadlock detected
+  '55P03', // lock not available
+  '57014', // statement timeout / cancelled
+  '57P01', // admin shutdown
+  '57P02', // crash shutdown
+  '57P03', // cannot connect now
+  '08000', '08001', '08003', '08004', '08006', // connection exceptions
+  '53300', // too many connections
+]);
+/** Prisma's codes for the same: cannot reach / timed out / pool exhausted / transaction expired / write conflict. */
+const PASSING_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2034']);
+
+/** Connection problems, deadlocks and timeouts are worth retrying as they are; anything else about one message is not. */
 function isPermanent(err: unknown): boolean {
   if (err instanceof UnprocessableMailError) return true;
-  const e = err as { code?: string; kind?: string; name?: string; message?: string };
+  const e = err as { code?: string; kind?: string; message?: string; meta?: { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } };
   if (e?.kind === 'operational') return false;
-  if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connect|timed out|P1001|P1017|P2024/i.test(`${e?.code ?? ''} ${e?.message ?? ''}`)) return false;
+  if (e?.code && PASSING_PRISMA_CODES.has(e.code)) return false;
+  const sqlState = e?.meta?.driverAdapterError?.cause?.originalCode ?? (e?.code && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined);
+  if (sqlState && PASSING_SQLSTATES.has(sqlState)) return false;
+  if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|connection error|not queryable|timed out/i.test(e?.message ?? '')) return false;
   return true;
 }
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { InboundRow, IntakeRules, Outcome, RowResult } from './inbound-processor';
+import type { InboundRef, IntakeRules, Outcome, RowResult } from './inbound-processor';
 import type { InboundThreadData } from './inbound-thread';
 
 /**
@@ -10,7 +10,7 @@ import type { InboundThreadData } from './inbound-thread';
  * Prisma client; the queue still decides the order (one sender's mail strictly in sequence) and
  * each message is still one transaction, so the guarantees are the same as in-process.
  */
-export type InboundProcessor = (rows: InboundRow[]) => Promise<RowResult[]>;
+export type InboundProcessor = (rows: InboundRef[]) => Promise<RowResult[]>;
 
 /** A RowResult as it crosses the thread boundary (errors as plain data). */
 export type SerializedRowResult = { outcome: Outcome } | { error: { message: string; code?: string; kind?: string; name?: string } };
@@ -94,7 +94,8 @@ export class InboundThreadPool {
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all(
-      this.threads.map(
+      // a thread that already died will not exit again
+      this.threads.filter((t) => !t.dead).map(
         (t) =>
           new Promise<void>((resolve) => {
             t.worker.once('exit', () => resolve());

@@ -58,7 +58,7 @@ export class MailboxIntake {
     readonly mailbox: MailboxSettings,
   ) {
     this.queue = new InboundQueue(
-      { prisma: deps.prisma, log: deps.log, rules: deps.rules, concurrency: deps.concurrency, batchSize: deps.batchSize, beforeCommit: deps.beforeCommit, processor: deps.processor, onRoundDone: () => this.nudge() },
+      { prisma: deps.prisma, log: deps.log, rules: deps.rules, concurrency: deps.concurrency, batchSize: deps.batchSize, retryAfterMs: deps.reconcileMs, beforeCommit: deps.beforeCommit, processor: deps.processor, onRoundDone: () => this.nudge() },
       mailbox.id,
     );
   }

@@ -48,7 +48,6 @@ describe('SLA notifications when the worker is killed', () => {
     startWorkerThatCrashesAt(crashAt, {
       databaseUrl: ctx.databaseUrl,
       taskQueue: ctx.taskQueue,
-      temporalAddress: harness().temporalAddress,
       started: workers,
       env: { NOTIFY_ALLOW_PRIVATE_TARGETS: 'true', NOTIFY_LEASE_MS: '5000' },
     });

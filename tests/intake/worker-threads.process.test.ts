@@ -1,5 +1,5 @@
-import { spawnApp, waitUntilUp, type AppProcess } from '../support/app-process';
-import { createTestContext, harness, type TestContext } from '../support/context';
+import { startTestWorker, type AppProcess } from '../support/app-process';
+import { createTestContext, type TestContext } from '../support/context';
 import { eventually } from '../support/eventually';
 import { startMailServers, type MailServers } from '../support/mail-servers';
 import { createClientWithContact, createMailbox, mailEnv, newMessageId, rawMail, SUPPORT } from './support';
@@ -27,18 +27,11 @@ describe('mail intake in worker threads, in a real worker', () => {
   });
 
   it('processes mail in the configured threads', async () => {
-    worker = spawnApp({
-      ...mailEnv,
-      DATABASE_URL: ctx.databaseUrl,
-      TEMPORAL_ADDRESS: harness().temporalAddress,
-      TEMPORAL_TASK_QUEUE: ctx.taskQueue,
-      RUN_API: 'false',
-      MIGRATE_ON_START: 'false',
-      MAIL_INTAKE_THREADS: '2',
-      MAIL_RECONCILE_SECONDS: '1',
-      LOG_LEVEL: 'debug',
+    worker = await startTestWorker({
+      databaseUrl: ctx.databaseUrl,
+      taskQueue: ctx.taskQueue,
+      env: { ...mailEnv, MAIL_INTAKE_THREADS: '2', MAIL_RECONCILE_SECONDS: '1', LOG_LEVEL: 'debug' },
     });
-    await waitUntilUp(worker, 120_000);
     expect(worker.output()).toMatch(/"threads":2,"msg":"mail intake processes in worker threads"/);
 
     const ids = Array.from({ length: 3 }, () => newMessageId('threaded.test'));

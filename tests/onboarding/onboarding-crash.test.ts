@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { onboardingViewQuery } from '../../workflows/onboarding/definitions';
 import { startTemporalWorker, type WorkerHandle } from '../../workers/temporal-worker';
-import { spawnApp, waitUntilUp, type AppProcess } from '../support/app-process';
+import { startTestWorker, type AppProcess } from '../support/app-process';
 import { createTestContext, harness, type TestContext } from '../support/context';
 import { eventually } from '../support/eventually';
 import { DEFAULT_MAIL_USERS, startMailServers, type MailServers } from '../support/mail-servers';
@@ -34,16 +34,7 @@ describe('onboarding survives its worker process being killed', () => {
   });
 
   it('finishes the automations after a SIGKILL without sending any email twice', async () => {
-    child = spawnApp({
-      ...mailEnv(servers),
-      DATABASE_URL: ctx.databaseUrl,
-      TEMPORAL_ADDRESS: harness().temporalAddress,
-      TEMPORAL_TASK_QUEUE: ctx.taskQueue,
-      RUN_API: 'false',
-      MIGRATE_ON_START: 'false',
-      NOTIFY_ALLOW_PRIVATE_TARGETS: 'true',
-    });
-    await waitUntilUp(child, 120_000);
+    child = await startTestWorker({ databaseUrl: ctx.databaseUrl, taskQueue: ctx.taskQueue, env: { ...mailEnv(servers), NOTIFY_ALLOW_PRIVATE_TARGETS: 'true' } });
     const manager = await ctx.userWithToken('ONBOARDING_MANAGER');
     const api = (url: string, payload: object) =>
       ctx.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${manager.token}` }, payload });

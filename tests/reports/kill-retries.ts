@@ -1,3 +1,4 @@
+import type { MailServers } from '../support/mail-servers';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
@@ -40,4 +41,16 @@ export async function activityAttempts(handle: WorkflowHandle): Promise<Activity
     }
   }
   return attempts;
+}
+
+/** A report worker's mail settings on the test's Postfix (the kill tests' workers). */
+export function reportWorkerMailEnv(servers: MailServers, internalTo: string): Record<string, string> {
+  return {
+    RUN_MAIL_INTAKE: 'false',
+    SMTP_HOST: servers.smtp.host,
+    SMTP_PORT: String(servers.smtp.port),
+    MAIL_FROM: 'ACME MSP <support@example.test>',
+    MAIL_DOMAIN: 'example.test',
+    REPORTS_INTERNAL_TO: internalTo,
+  };
 }

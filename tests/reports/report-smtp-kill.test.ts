@@ -2,7 +2,7 @@ import { killedAtCrashPoint, killLeftoverWorkers, startWorkerThatCrashesAt, type
 import { createTestContext, harness, type TestContext } from '../support/context';
 import { readInbox } from '../support/inbox';
 import { DEFAULT_MAIL_USERS, startMailServers, type MailServers } from '../support/mail-servers';
-import { activityAttempts } from './kill-retries';
+import { activityAttempts, reportWorkerMailEnv } from './kill-retries';
 import { FIXTURE_MONTH, seedReportMonth, type Fixture } from './support/fixture';
 
 /**
@@ -40,15 +40,9 @@ describe('monthly report when the worker is killed between SMTP and the ledger',
     startWorkerThatCrashesAt(crashAt, {
       databaseUrl: ctx.databaseUrl,
       taskQueue: ctx.taskQueue,
-      temporalAddress: harness().temporalAddress,
       started: workers,
       env: {
-        RUN_MAIL_INTAKE: 'false',
-        SMTP_HOST: servers.smtp.host,
-        SMTP_PORT: String(servers.smtp.port),
-        MAIL_FROM: 'ACME MSP <support@example.test>',
-        MAIL_DOMAIN: 'example.test',
-        REPORTS_INTERNAL_TO: STAFF,
+        ...reportWorkerMailEnv(servers, STAFF),
         // The dead worker's hold on the mail it was sending; short here so the test does not
         // wait out the 2-minute default (SMTP on loopback takes milliseconds).
         MAIL_SEND_LEASE_MS: '15000',

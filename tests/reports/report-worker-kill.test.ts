@@ -2,7 +2,7 @@ import { killedAtCrashPoint, killLeftoverWorkers, startWorkerThatCrashesAt, type
 import { createTestContext, harness, type TestContext } from '../support/context';
 import { readInbox } from '../support/inbox';
 import { DEFAULT_MAIL_USERS, startMailServers, type MailServers } from '../support/mail-servers';
-import { activityAttempts } from './kill-retries';
+import { activityAttempts, reportWorkerMailEnv } from './kill-retries';
 import { FIXTURE_MONTH, seedReportMonth, type Fixture } from './support/fixture';
 
 /**
@@ -54,16 +54,8 @@ describe('monthly report when the worker is killed mid-send', () => {
     startWorkerThatCrashesAt(crashAt, {
       databaseUrl: ctx.databaseUrl,
       taskQueue: ctx.taskQueue,
-      temporalAddress: harness().temporalAddress,
       started: workers,
-      env: {
-        RUN_MAIL_INTAKE: 'false',
-        SMTP_HOST: servers.smtp.host,
-        SMTP_PORT: String(servers.smtp.port),
-        MAIL_FROM: 'ACME MSP <support@example.test>',
-        MAIL_DOMAIN: 'example.test',
-        REPORTS_INTERNAL_TO: STAFF,
-      },
+      env: reportWorkerMailEnv(servers, STAFF),
     });
 
   const reportMails = async (address: string) => (await readInbox(servers, address)).filter((m) => m.headers.get('x-mspflow-report'));

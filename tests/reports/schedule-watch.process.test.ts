@@ -1,6 +1,6 @@
 import { workflowIds } from '../../workflows/definitions';
-import { spawnApp, waitUntilUp, type AppProcess } from '../support/app-process';
-import { createTestContext, harness, type TestContext } from '../support/context';
+import { startTestWorker, type AppProcess } from '../support/app-process';
+import { createTestContext, type TestContext } from '../support/context';
 import { eventually } from '../support/eventually';
 
 /**
@@ -27,15 +27,7 @@ describe('report schedules kept by a running worker', () => {
 
   it('gives a client created while the worker runs its report schedule', async () => {
     const early = await ctx.prisma.client.create({ data: { code: codes[0], name: 'Early Ltd', timezone: 'Europe/Paris' } });
-    worker = spawnApp({
-      DATABASE_URL: ctx.databaseUrl,
-      TEMPORAL_ADDRESS: harness().temporalAddress,
-      TEMPORAL_TASK_QUEUE: ctx.taskQueue,
-      RUN_API: 'false',
-      MIGRATE_ON_START: 'false',
-      RUN_MAIL_INTAKE: 'false',
-    });
-    await waitUntilUp(worker, 120_000);
+    worker = await startTestWorker({ databaseUrl: ctx.databaseUrl, taskQueue: ctx.taskQueue, env: { RUN_MAIL_INTAKE: 'false' } });
     const describe = (code: string) => ctx.temporal.client.schedule.getHandle(workflowIds.reportSchedule(code)).describe();
 
     const atStart = await eventually(() => describe(early.code), { timeoutMs: 60_000, intervalMs: 500 });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { harness } from './context';
 import { repoRoot } from './paths';
 
 export interface AppProcess {
@@ -37,36 +38,40 @@ export async function waitUntilUp(app: AppProcess, timeoutMs = 60_000): Promise<
   }
 }
 
-export interface CrashingWorkerOptions {
+export interface TestWorkerOptions {
   /** The test's own database and task queue (a TestContext has both). */
   databaseUrl: string;
   taskQueue: string;
-  /** The run's Temporal server (`harness().temporalAddress`). */
-  temporalAddress: string;
   /** What the scenario needs on top (SMTP, notification settings...). */
   env?: Record<string, string>;
   /** Every worker started is added here, for killLeftoverWorkers() in afterAll. */
-  started: AppProcess[];
+  started?: AppProcess[];
 }
 
 /**
- * A worker-only `npm start` (RUN_API=false, no migrations: the test's database is migrated) that
- * SIGKILLs itself when it reaches the crash point `crashAt` (lib/crash-points; `none`: a
- * healthy worker). Resolves once it is up.
+ * A worker-only `npm start` (RUN_API=false, no migrations: the test's database is migrated) on the
+ * run's Temporal server, the test's database and task queue. Resolves once it is up.
  */
-export async function startWorkerThatCrashesAt(crashAt: string, opts: CrashingWorkerOptions): Promise<AppProcess> {
+export async function startTestWorker(opts: TestWorkerOptions): Promise<AppProcess> {
   const worker = spawnApp({
     DATABASE_URL: opts.databaseUrl,
-    TEMPORAL_ADDRESS: opts.temporalAddress,
+    TEMPORAL_ADDRESS: harness().temporalAddress,
     TEMPORAL_TASK_QUEUE: opts.taskQueue,
     RUN_API: 'false',
     MIGRATE_ON_START: 'false',
     ...opts.env,
-    CRASH_AT: crashAt,
   });
-  opts.started.push(worker);
+  opts.started?.push(worker);
   await waitUntilUp(worker, 120_000);
   return worker;
+}
+
+/**
+ * A test worker (startTestWorker) that SIGKILLs itself when it reaches the crash point `crashAt`
+ * (lib/crash-points; `none`: a healthy worker).
+ */
+export function startWorkerThatCrashesAt(crashAt: string, opts: TestWorkerOptions): Promise<AppProcess> {
+  return startTestWorker({ ...opts, env: { ...opts.env, CRASH_AT: crashAt } });
 }
 
 /** Waits for a worker to die of its crash point: fails if it is still alive after `withinMs`, or exited any other way. */
