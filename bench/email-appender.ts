@@ -18,6 +18,7 @@ const { values } = parseArgs({
     offset: { type: 'string', default: '0' },
     count: { type: 'string' },
     rate: { type: 'string', default: '0' },
+    replies: { type: 'string', default: '0' },
   },
 });
 
@@ -36,21 +37,28 @@ async function main(): Promise<void> {
   const offset = Number(values.offset);
   const count = Number(values.count);
   const rate = Number(values.rate);
+  const replies = Number(values.replies);
+  const ids: string[] = [];
   const messages = Array.from({ length: count }, (_, k) => {
     const i = offset + k;
     const id = `<bench-${i}-${crypto.randomUUID()}@bench.test>`;
+    ids.push(id);
+    const back = 20 + ((i * 7) % 41);
+    const isReply = k >= back && ((i * 2654435761) % 1000) / 1000 < replies;
+    const answered = isReply ? k - back : -1;
     const raw = [
-      `From: User ${i % 200} <user${i % 200}@bench.test>`,
+      `From: User ${isReply ? (i * 13) % 200 : i % 200} <user${isReply ? (i * 13) % 200 : i % 200}@bench.test>`,
       `To: ${values.to}`,
-      `Subject: Bench issue ${i}`,
+      `Subject: ${isReply ? `Re: Bench issue ${offset + answered}` : `Bench issue ${i}`}`,
       `Date: ${new Date().toUTCString()}`,
       `Message-ID: ${id}`,
+      ...(isReply ? [`In-Reply-To: ${ids[answered]}`, `References: ${ids[answered]}`] : []),
       'MIME-Version: 1.0',
       'Content-Type: text/plain; charset=utf-8',
       '',
-      body(sizeFor(i), i),
+      isReply ? `Still broken on my side too.\n\nOn Monday, User wrote:\n> ${body(200, i)}` : body(sizeFor(i), i),
     ].join('\r\n');
-    return { id, raw };
+    return { id, raw, kind: isReply ? 'reply' : 'new' };
   });
   const imap = new ImapFlow({ host: values.host!, port: Number(values.port), secure: false, auth: { user: values.user!, pass: values.pass! }, logger: false });
   await imap.connect();
@@ -62,7 +70,7 @@ async function main(): Promise<void> {
       if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
     }
     await imap.append('INBOX', m.raw);
-    out.push(`A ${m.id} ${Date.now()}`);
+    out.push(`A ${m.id} ${Date.now()} ${m.kind}`);
   }
   const appendMs = Date.now() - t0;
   await imap.logout();

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:email [-- --messages 2000 --warmup 500 --rate 100 --concurrency 4 --batch 8 --threads 0]`:
+ * `npm run bench:email [-- --messages 2000 --warmup 500 --rate 100 --concurrency 4 --batch 8 --threads 0 --replies 0]`:
  * new mail → committed ticket, through the real intake (IMAP IDLE on Dovecot, ledger, processing
  * transaction) on this machine. After a warm-up of `--warmup` messages at `--rate` (not measured:
  * a fresh process is still compiling its hot paths), two phases of N messages each, on the same
@@ -25,7 +25,10 @@
  *     neighbours' load than msg/s does, so compare changes with these.
  *
  * Messages are mixed sizes (70 % ~2 KB, 25 % ~30 KB, 5 % ~300 KB) from 200 senders of one client,
- * APPENDed by another process (bench/email-appender.ts), as an MTA would deliver them.
+ * APPENDed by another process (bench/email-appender.ts), as an MTA would deliver them. With
+ * `--replies f`, about that fraction answer a message sent shortly before, from another contact
+ * (threading, and concurrent batches writing to the same tickets); stderr says how many threaded
+ * and how many batches rolled back (e.g. a deadlock between two batches) and were redone one by one.
  * Everything runs in a temporary directory: Dovecot + Postfix (tests/support/mail-servers) and an
  * embedded PostgreSQL, migrated; the intake is the same MailIntake the worker runs. The ticket
  * workflows' starts are queued in the outbox by then; starting them is Temporal's part, not
@@ -57,34 +60,47 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Runs bench/email-appender.ts: mail arrives from outside the intake's process, as in real life. */
-function appendFromAnotherProcess(opts: { host: string; port: number; user: string; pass: string; to: string; offset: number; count: number; rate: number }) {
+function appendFromAnotherProcess(opts: { host: string; port: number; user: string; pass: string; to: string; offset: number; count: number; rate: number; replies: number }) {
   const args = Object.entries(opts).flatMap(([k, v]) => [`--${k}`, String(v)]);
-  return new Promise<{ appended: Map<string, number>; appendMs: number }>((resolve, reject) => {
+  return new Promise<{ appended: Map<string, number>; replies: number; appendMs: number }>((resolve, reject) => {
     execFile(process.execPath, ['--import', 'tsx', path.join(__dirname, 'email-appender.ts'), ...args], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`appender failed: ${stderr || err.message}`));
       const appended = new Map<string, number>();
+      let replies = 0;
       let appendMs = NaN;
       for (const line of stdout.split('\n')) {
-        const [tag, a, b] = line.split(' ');
+        const [tag, a, b, kind] = line.split(' ');
         if (tag === 'A') appended.set(a.toLowerCase(), Number(b));
+        if (tag === 'A' && kind === 'reply') replies++;
         if (tag === 'DONE') appendMs = Number(a);
       }
       if (appended.size !== opts.count) return reject(new Error(`appender reported ${appended.size} of ${opts.count} messages`));
-      resolve({ appended, appendMs });
+      resolve({ appended, replies, appendMs });
     });
   });
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' }, warmup: { type: 'string', default: '500' }, rate: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '4' }, threads: { type: 'string', default: '0' }, batch: { type: 'string', default: '8' } } });
+  const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' }, warmup: { type: 'string', default: '500' }, rate: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '4' }, threads: { type: 'string', default: '0' }, batch: { type: 'string', default: '8' }, replies: { type: 'string', default: '0' } } });
   const n = Number(values.messages);
   const warmup = Number(values.warmup);
   const concurrency = Number(values.concurrency);
   const targetRate = Number(values.rate);
   const threads = Number(values.threads);
   const batchSize = Number(values.batch);
+  const replyShare = Number(values.replies);
   if (!(n > 0) || !(concurrency > 0) || !(targetRate > 0) || !(warmup >= 0)) throw new Error('--messages, --concurrency and --rate must be positive numbers, --warmup at least 0');
-  const log = pino({ level: 'warn' }, pino.destination(2));
+  // warnings to stderr; batch roll-backs (info) only counted
+  let rollbacks = 0;
+  const log = pino(
+    { level: 'info' },
+    {
+      write(line: string) {
+        if (line.includes('inbound batch rolled back')) rollbacks++;
+        else if (/"level":(40|50|60)/.test(line)) process.stderr.write(line);
+      },
+    },
+  );
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mspflow-bench-email-'));
   // as root, embedded PostgreSQL runs as another user that must reach its data dir
   if (process.getuid?.() === 0) fs.chmodSync(dir, 0o711);
@@ -136,7 +152,7 @@ async function main(): Promise<void> {
     };
     const phase = async (name: string, offset: number, rate: number, n: number) => {
       const cpu0 = cpuNow();
-      const { appended, appendMs } = await appendFromAnotherProcess({ host: servers.imap.host, port: servers.imap.port, user, pass, to: SUPPORT, offset, count: n, rate });
+      const { appended, replies, appendMs } = await appendFromAnotherProcess({ host: servers.imap.host, port: servers.imap.port, user, pass, to: SUPPORT, offset, count: n, rate, replies: replyShare });
       process.stderr.write(`${name}: appended ${n} messages in ${appendMs} ms\n`);
       const ids = [...appended.keys()];
       for (;;) {
@@ -149,7 +165,11 @@ async function main(): Promise<void> {
       process.stderr.write('\n');
       const cpu1 = cpuNow();
       const cpuPerMessage = (k: keyof typeof cpu0) => (((cpu1[k] - cpu0[k]) * 1000) / n).toFixed(2);
-      const rows = await prisma.inboundMessage.findMany({ where: { messageIdHeader: { in: ids } }, select: { messageIdHeader: true, processedAt: true, receivedAt: true, ticketId: true } });
+      const rows = await prisma.inboundMessage.findMany({ where: { messageIdHeader: { in: ids } }, select: { messageIdHeader: true, processedAt: true, receivedAt: true, ticketId: true, outcome: true } });
+      if (replies > 0) {
+        const threaded = rows.filter((r) => r.outcome?.startsWith('reply:')).length;
+        process.stderr.write(`${name}: ${threaded} of ${replies} replies threaded onto their ticket (the others arrived before their original was committed: new tickets); ${rollbacks} batch roll-backs so far\n`);
+      }
       const failed = await prisma.inboundMessage.count({ where: { status: { notIn: ['STORED', 'PROCESSED'] } } });
       if (failed > 0) throw new Error(`${name}: ${failed} message(s) ended in quarantine or elsewhere (see GET /mail/inbound)`);
       if (rows.some((r) => r.ticketId === null)) throw new Error(`${name}: a message produced no ticket`);
@@ -182,7 +202,8 @@ async function main(): Promise<void> {
     const sustained = await phase('sustained', warmup, targetRate, n);
     const burst = await phase('burst', warmup + n, 0, n);
     const tickets = await prisma.ticket.count();
-    if (tickets !== warmup + 2 * n) throw new Error(`expected ${warmup + 2 * n} tickets, found ${tickets}`);
+    const opened = await prisma.inboundMessage.count({ where: { outcome: 'new-ticket' } });
+    if (tickets !== opened) throw new Error(`expected ${opened} tickets (one per new-ticket message), found ${tickets}`);
     const out = (metric: string, value: number | string, unit: string) => console.log(`BENCH email ${metric}=${value} ${unit}`);
     out('throughput', burst.throughput.toFixed(1), 'msg/s');
     out('latency_p50', sustained.p50, 'ms');
@@ -199,6 +220,8 @@ async function main(): Promise<void> {
     out('concurrency', concurrency, 'lanes');
     out('threads', threads, 'threads');
     out('batch', batchSize, 'messages');
+    out('replies', replyShare, 'share');
+    out('batch_rollbacks', rollbacks, 'batches');
   } finally {
     await cleanup();
   }
