@@ -1,4 +1,3 @@
-import type { Logger } from '../../lib/logger';
 import { processInboundBatch, type ProcessDeps, type RowResult } from './inbound-processor';
 import type { InboundProcessor } from './inbound-thread-pool';
 import { laneOf, prismaLedgerSource, type LedgerSource, type QueuedRow } from './pending-rows';
@@ -253,4 +252,3 @@ export class InboundQueue {
   }
 }
 
-export type { Logger };

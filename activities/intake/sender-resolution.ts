@@ -15,10 +15,6 @@ export interface SenderIdentity {
   staff: { id: string; role: string; name: string } | null;
 }
 
-export async function identifySender(tx: Tx, address: string): Promise<SenderIdentity> {
-  return (await identifySenders(tx, [address])).get(address.toLowerCase())!;
-}
-
 /**
  * Several senders in ONE round trip (contacts, staff and client domains at once): this runs for
  * every inbound message, and a batch of messages asks once. Keyed by the lower-cased address.

@@ -1,4 +1,8 @@
-import type { MailServers } from '../support/mail-servers';
+import { killLeftoverWorkers, startWorkerThatCrashesAt, type AppProcess } from '../support/app-process';
+import { createTestContext, type TestContext } from '../support/context';
+import { readInbox } from '../support/inbox';
+import { DEFAULT_MAIL_USERS, startMailServers, type MailServers } from '../support/mail-servers';
+import { seedReportMonth, type Fixture } from './support/fixture';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
@@ -41,6 +45,53 @@ export async function activityAttempts(handle: WorkflowHandle): Promise<Activity
     }
   }
   return attempts;
+}
+
+/** The recipients of the kill tests' report: the client's two contacts and the MSP's staff. */
+export const CLIENT = 'client@client.test';
+export const CFO = 'cfo@client.test';
+export const STAFF = 'tech@example.test';
+
+export interface ReportKillScene {
+  ctx: TestContext;
+  servers: MailServers;
+  f: Fixture;
+  manager: { token: string };
+  /** A worker on this scene's database, Postfix and task queue that dies at `crashAt`. */
+  startWorker(crashAt: string): Promise<AppProcess>;
+  /** The report mails in a recipient's mailbox, read over IMAP. */
+  reportMails(address: string): ReturnType<typeof readInbox>;
+}
+
+/**
+ * The kill tests' common ground (registers beforeAll/afterAll): Postfix/Dovecot with the CFO's
+ * mailbox, a test context without in-process worker, a seeded report month for CLIENT and CFO,
+ * an onboarding manager, and workers started with `workerEnv` on top of the report mail settings.
+ */
+export function reportKillScene(workerEnv: Record<string, string> = {}): ReportKillScene {
+  const workers: AppProcess[] = [];
+  const scene = {
+    startWorker: (crashAt: string) =>
+      startWorkerThatCrashesAt(crashAt, {
+        databaseUrl: scene.ctx.databaseUrl,
+        taskQueue: scene.ctx.taskQueue,
+        started: workers,
+        env: { ...reportWorkerMailEnv(scene.servers, STAFF), ...workerEnv },
+      }),
+    reportMails: async (address: string) => (await readInbox(scene.servers, address)).filter((m) => m.headers.get('x-mspflow-report')),
+  } as ReportKillScene;
+  beforeAll(async () => {
+    scene.servers = await startMailServers({ users: [...DEFAULT_MAIL_USERS, CFO] });
+    scene.ctx = await createTestContext({ worker: false });
+    scene.f = await seedReportMonth(scene.ctx.prisma, { recipients: [CLIENT, CFO] });
+    scene.manager = await scene.ctx.userWithToken('ONBOARDING_MANAGER');
+  }, 180_000);
+  afterAll(async () => {
+    killLeftoverWorkers(workers);
+    await scene.ctx?.close();
+    await scene.servers?.stop();
+  });
+  return scene;
 }
 
 /** A report worker's mail settings on the test's Postfix (the kill tests' workers). */

@@ -1,9 +1,6 @@
-import { killedAtCrashPoint, killLeftoverWorkers, startWorkerThatCrashesAt, type AppProcess } from '../support/app-process';
-import { createTestContext, harness, type TestContext } from '../support/context';
-import { readInbox } from '../support/inbox';
-import { DEFAULT_MAIL_USERS, startMailServers, type MailServers } from '../support/mail-servers';
-import { activityAttempts, reportWorkerMailEnv } from './kill-retries';
-import { FIXTURE_MONTH, seedReportMonth, type Fixture } from './support/fixture';
+import { killedAtCrashPoint } from '../support/app-process';
+import { activityAttempts, CFO, CLIENT, reportKillScene, STAFF } from './kill-retries';
+import { FIXTURE_MONTH } from './support/fixture';
 
 /**
  * The one window where a report mail CAN arrive twice, measured rather than hidden: the worker
@@ -14,44 +11,15 @@ import { FIXTURE_MONTH, seedReportMonth, type Fixture } from './support/fixture'
  * archives treat the two as one message), and that the ledger and the report record one send.
  */
 describe('monthly report when the worker is killed between SMTP and the ledger', () => {
-  let ctx: TestContext;
-  let servers: MailServers;
-  let f: Fixture;
-  let manager: { token: string };
-  const CLIENT = 'client@client.test';
-  const CFO = 'cfo@client.test';
-  const STAFF = 'tech@example.test';
-  const workers: AppProcess[] = [];
-
-  beforeAll(async () => {
-    servers = await startMailServers({ users: [...DEFAULT_MAIL_USERS, CFO] });
-    ctx = await createTestContext({ worker: false });
-    f = await seedReportMonth(ctx.prisma, { recipients: [CLIENT, CFO] });
-    manager = await ctx.userWithToken('ONBOARDING_MANAGER');
-  }, 180_000);
-
-  afterAll(async () => {
-    killLeftoverWorkers(workers);
-    await ctx?.close();
-    await servers?.stop();
+  const scene = reportKillScene({
+    // The dead worker's hold on the mail it was sending; short here so the test does not
+    // wait out the 2-minute default (SMTP on loopback takes milliseconds).
+    MAIL_SEND_LEASE_MS: '15000',
   });
-
-  const startWorker = (crashAt: string) =>
-    startWorkerThatCrashesAt(crashAt, {
-      databaseUrl: ctx.databaseUrl,
-      taskQueue: ctx.taskQueue,
-      started: workers,
-      env: {
-        ...reportWorkerMailEnv(servers, STAFF),
-        // The dead worker's hold on the mail it was sending; short here so the test does not
-        // wait out the 2-minute default (SMTP on loopback takes milliseconds).
-        MAIL_SEND_LEASE_MS: '15000',
-      },
-    });
-
-  const reportMails = async (address: string) => (await readInbox(servers, address)).filter((m) => m.headers.get('x-mspflow-report'));
+  const { startWorker, reportMails } = scene;
 
   it('resends only the interrupted mail, once, under the same Message-ID', async () => {
+    const { ctx, f, manager } = scene;
     const first = await startWorker('after-mail-smtp-accepted');
     const res = await ctx.app.inject({
       method: 'POST',

@@ -1,9 +1,6 @@
-import { killedAtCrashPoint, killLeftoverWorkers, startWorkerThatCrashesAt, type AppProcess } from '../support/app-process';
-import { createTestContext, harness, type TestContext } from '../support/context';
-import { readInbox } from '../support/inbox';
-import { DEFAULT_MAIL_USERS, startMailServers, type MailServers } from '../support/mail-servers';
-import { activityAttempts, reportWorkerMailEnv } from './kill-retries';
-import { FIXTURE_MONTH, seedReportMonth, type Fixture } from './support/fixture';
+import { killedAtCrashPoint } from '../support/app-process';
+import { activityAttempts, CFO, CLIENT, reportKillScene, STAFF } from './kill-retries';
+import { FIXTURE_MONTH } from './support/fixture';
 
 /**
  * The monthly report's sends when the worker is killed. The worker is a real `npm start`
@@ -28,41 +25,13 @@ const KILL_1_WITHIN_MS = 300_000;
 const KILL_2_WITHIN_MS = 150_000;
 
 describe('monthly report when the worker is killed mid-send', () => {
-  let ctx: TestContext;
-  let servers: MailServers;
-  let f: Fixture;
-  let manager: { token: string };
-  const CLIENT = 'client@client.test';
-  const CFO = 'cfo@client.test';
-  const STAFF = 'tech@example.test';
-  const workers: AppProcess[] = [];
-
-  beforeAll(async () => {
-    servers = await startMailServers({ users: [...DEFAULT_MAIL_USERS, CFO] });
-    ctx = await createTestContext({ worker: false });
-    f = await seedReportMonth(ctx.prisma, { recipients: [CLIENT, CFO] });
-    manager = await ctx.userWithToken('ONBOARDING_MANAGER');
-  }, 180_000);
-
-  afterAll(async () => {
-    killLeftoverWorkers(workers);
-    await ctx?.close();
-    await servers?.stop();
-  });
-
-  const startWorker = (crashAt: string) =>
-    startWorkerThatCrashesAt(crashAt, {
-      databaseUrl: ctx.databaseUrl,
-      taskQueue: ctx.taskQueue,
-      started: workers,
-      env: reportWorkerMailEnv(servers, STAFF),
-    });
-
-  const reportMails = async (address: string) => (await readInbox(servers, address)).filter((m) => m.headers.get('x-mspflow-report'));
+  const scene = reportKillScene();
+  const { startWorker, reportMails } = scene;
   const reportOf = (audience: 'CLIENT' | 'INTERNAL') =>
-    ctx.prisma.report.findUniqueOrThrow({ where: { clientId_month_audience: { clientId: f.clientId, month: FIXTURE_MONTH, audience } } });
+    scene.ctx.prisma.report.findUniqueOrThrow({ where: { clientId_month_audience: { clientId: scene.f.clientId, month: FIXTURE_MONTH, audience } } });
 
   it('sends each report to each recipient exactly once across two kills', async () => {
+    const { ctx, f, manager } = scene;
     const first = await startWorker('after-report-mail-sent');
     const res = await ctx.app.inject({
       method: 'POST',
