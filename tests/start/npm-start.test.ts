@@ -6,7 +6,7 @@ import { actorForToken } from '../../lib/auth/users';
 import { createPrisma } from '../../lib/db/prisma';
 import { harness, createTestDatabase } from '../support/context';
 import { spawnApp, waitUntilUp } from '../support/app-process';
-import { freePort } from '../support/free-port';
+import { freePort, freePorts } from '../support/free-port';
 import { repoRoot } from '../support/paths';
 
 /** Pids of processes whose command line mentions `needle` (e.g. a data directory). */
@@ -24,12 +24,13 @@ function processesMentioning(needle: string): number[] {
 }
 
 async function embeddedEnv(dataDir: string) {
+  const [api, pg, temporal, ui] = await freePorts(4);
   return {
     DATA_DIR: dataDir,
-    API_PORT: String(await freePort()),
-    EMBEDDED_PG_PORT: String(await freePort()),
-    TEMPORAL_DEV_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
+    API_PORT: String(api),
+    EMBEDDED_PG_PORT: String(pg),
+    TEMPORAL_DEV_PORT: String(temporal),
+    TEMPORAL_UI_PORT: String(ui),
     ...(harness().temporalCliPath ? { TEMPORAL_CLI_PATH: harness().temporalCliPath! } : {}),
   };
 }

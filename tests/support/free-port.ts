@@ -1,1 +1,1 @@
-export { freePort } from '../../lib/processes';
+export { freePort, freePorts } from '../../lib/processes';

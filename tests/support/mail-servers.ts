@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './free-port';
+import { freePorts } from './free-port';
 import { repoRoot } from './paths';
 
 /**
@@ -163,9 +163,7 @@ export function instanceProcesses(root: string, sessions: number[]): number[] {
 }
 
 async function startOnce(root: string, users: Record<string, MailUser>, tls: boolean) {
-  const imapPort = await freePort();
-  let smtpPort = await freePort();
-  while (smtpPort === imapPort) smtpPort = await freePort();
+  const [imapPort, smtpPort] = await freePorts(2);
   const env = {
     MAIL_USERS: Object.values(users)
       .map((u) => `${u.user}:${u.pass}`)

@@ -7,6 +7,7 @@ import { Connection } from '@temporalio/client';
 import { loadConfig } from '../../lib/config';
 import { ensureTemporalCli } from '../../lib/temporal/cli-binary';
 import { registerSearchAttributes, startTemporalDevServer, type DevServer } from '../../lib/temporal/dev-server';
+import { freePort, freePorts } from '../support/free-port';
 
 const REPO = path.resolve(__dirname, '../..');
 const log = { info: () => undefined, warn: () => undefined };
@@ -19,16 +20,6 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function alive(pid: number): boolean {
   try {
@@ -55,13 +46,14 @@ describe('a real dev server', () => {
   const dbFile = () => path.join(workDir, 'temporal.sqlite');
 
   beforeAll(async () => {
-    port = await freePort();
+    let uiPort: number;
+    [port, uiPort] = await freePorts(2);
     const started = Date.now();
     server = await startTemporalDevServer({
       cliPath,
       dbFile: dbFile(),
       port,
-      uiPort: await freePort(),
+      uiPort,
       namespace: 'mspflow-test',
       searchAttributes: { ClientId: 'Keyword', Priority: 'Int', DueAt: 'Datetime' },
       log,
